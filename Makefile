@@ -1,0 +1,30 @@
+# Quick start: `make demo`, `make test`. Both create .venv from pyproject.toml when it is missing or stale.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/disburse demo --out demo-out
+
+lint: $(STAMP)
+	$(BIN)/ruff check disburse tests benchmarks
+	$(BIN)/mypy
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,median,max,rounds \
+		--benchmark-json=benchmarks/results/latest.json
+
+clean:
+	rm -rf demo-out .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -1,0 +1,169 @@
+"""Ledger bulk insert into SQLite against a bare ``sqlite3`` ``executemany`` of the same rows.
+
+Rows from ``BENCH_LEDGER_ROWS`` (default 1_000_000). Group ``ledger:sqlite-insert`` holds:
+
+- ``bare_executemany``: the rows already as Python tuples, one ``executemany`` in one transaction into the same
+  migrated ``payout_line`` table (same primary key, same pragmas): the floor for the sqlite3 module.
+- ``ledger_bulk_path``: ``bulk.insert_frame`` from the canonical polars frame (conversion to tuples included).
+- ``ledger_import_batch``: the whole ``Ledger.import_batch`` (content digest, batch row, audit entry too).
+
+Each benchmark records ``lines_per_s`` in ``extra_info``; the ledger ones also ``ratio_to_bare`` (their
+lines/s over the bare one's, measured in the same session). Run:
+
+    BENCH_LEDGER_ROWS=1000000 .venv/bin/pytest benchmarks/test_bench_ledger.py --benchmark-only -s
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from disburse.ledger import Ledger
+from disburse.ledger.bulk import insert_frame
+from disburse.ledger.engine import write_transaction
+from disburse.loaders.model import LoadedPayouts
+from disburse.schema import CONTROL_TOTAL_SCHEMA, PAYOUT_SCHEMA, REJECT_SCHEMA, empty
+
+ROWS = int(os.environ.get("BENCH_LEDGER_ROWS", "1000000"))
+ROUNDS = int(os.environ.get("BENCH_LEDGER_ROUNDS", "3"))
+GROUP = "ledger:sqlite-insert"
+STATUSES = ["PAID", "PAID", "PAID", "PAID_PROXY", "PAID_HOME", "UNPAID_ABSENT", "UNPAID_MOVED"]
+NAMES = ["Nguyễn Văn An", "Trần Thị Hoà", "Lê Đức Thịnh", "Phạm Thị Ễnh", "Đặng Quốc Việt"]
+MEDIANS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def frame() -> pl.DataFrame:
+    """ROWS canonical payout lines of province 79, built column-wise."""
+    i = pl.int_range(0, ROWS, dtype=pl.Int64, eager=True)
+    base = pl.DataFrame({"i": i}).with_columns(
+        status=pl.Series(STATUSES).gather(i % len(STATUSES)),
+        name=pl.Series(NAMES).gather(i % len(NAMES)) + " " + (i % 997).cast(pl.String),
+    )
+    paid = pl.col("status").str.starts_with("PAID")
+    return base.select(
+        pl.lit("79").alias("province_code"),
+        pl.lit("2026-10").alias("period"),
+        pl.format("GD{}", pl.col("i").cast(pl.String).str.zfill(9)).alias("payout_id"),
+        pl.format("79-202610-{}", pl.col("i").cast(pl.String).str.zfill(7)).alias("order_ref"),
+        pl.format("79-NCC-{}", pl.col("i").cast(pl.String).str.zfill(7)).alias("beneficiary_id"),
+        (pl.col("i") + 1_000_000_000).cast(pl.String).str.zfill(12).alias("national_id"),
+        pl.col("name").alias("full_name"),
+        pl.when(paid).then(500_000 + (pl.col("i") % 20) * 100_000).otherwise(0).alias("amount_paid_vnd"),
+        pl.when(paid).then(6_600).otherwise(0).alias("fee_vnd"),
+        pl.when(paid).then(pl.date(2026, 10, 1) + pl.duration(days=pl.col("i") % 10)).alias("paid_on"),
+        pl.col("status"),
+        pl.when(pl.col("status") == "PAID_PROXY").then(pl.lit("079987654321")).alias("receiver_national_id"),
+        pl.format("2{}", (pl.col("i") % 9000 + 1000).cast(pl.String)).alias("ward_code"),
+        pl.format("BC{}", (pl.col("i") % 50).cast(pl.String)).alias("post_office_code"),
+    ).cast(pl.Schema(PAYOUT_SCHEMA))
+
+
+class Fresh:
+    """A new migrated ledger file per round (setup, not timed)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    def ledger(self) -> Ledger:
+        self.count += 1
+        ledger = Ledger.connect(f"sqlite:///{self.folder / f'bench-{self.count}.db'}")
+        ledger.upgrade()
+        with ledger.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO batch (id, kind, sha256, sha256_epoch, content_digest, source_name, line_count, "
+                "imported_at, imported_by) VALUES (1, 'payouts', 'x', 0, 'x', 'bench', 0, "
+                "'2026-11-01 00:00:00', 'bench')"
+            )
+        return ledger
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Fresh]:
+    yield Fresh(tmp_path)
+
+
+def _report(benchmark: BenchmarkFixture, name: str) -> None:
+    median = benchmark.stats.stats.median
+    MEDIANS[name] = median
+    benchmark.extra_info["rows"] = ROWS
+    benchmark.extra_info["lines_per_s"] = round(ROWS / median)
+    line = f"\n{name}: {ROWS:,} lines, median {median:.2f} s, {ROWS / median:,.0f} lines/s"
+    if name != "bare_executemany" and "bare_executemany" in MEDIANS:
+        ratio = MEDIANS["bare_executemany"] / median
+        benchmark.extra_info["ratio_to_bare"] = round(ratio, 3)
+        line += f", {ratio:.2f}x the bare executemany's lines/s"
+    print(line)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_bare_executemany(benchmark: BenchmarkFixture, frame: pl.DataFrame, fresh: Fresh) -> None:
+    columns = ["batch_id", "line_no", *PAYOUT_SCHEMA]
+    sql = f"INSERT INTO payout_line ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    rows = [
+        (1, n, *row)
+        for n, row in enumerate(frame.with_columns(pl.col("paid_on").dt.to_string("%Y-%m-%d")).iter_rows(), 1)
+    ]
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        ledger = fresh.ledger()
+        path = ledger.engine.url.database
+        ledger.close()
+        conn = sqlite3.connect(str(path), isolation_level=None)
+        for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"):
+            conn.execute(f"PRAGMA {pragma}")
+        return (conn,), {}
+
+    def insert(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(sql, rows)
+        conn.execute("COMMIT")
+        conn.close()
+
+    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)
+    _report(benchmark, "bare_executemany")
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_ledger_bulk_path(benchmark: BenchmarkFixture, frame: pl.DataFrame, fresh: Fresh) -> None:
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (fresh.ledger(),), {}
+
+    def insert(ledger: Ledger) -> None:
+        with write_transaction(ledger.engine) as conn:
+            insert_frame(conn, "payout_line", frame, PAYOUT_SCHEMA, prefix={"batch_id": 1})
+        ledger.close()
+
+    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)
+    _report(benchmark, "ledger_bulk_path")
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_ledger_import_batch(benchmark: BenchmarkFixture, frame: pl.DataFrame, fresh: Fresh) -> None:
+    loaded = LoadedPayouts(
+        Path("bench.csv"),
+        hashlib.sha256(b"bench").hexdigest(),
+        frame,
+        empty(REJECT_SCHEMA),
+        empty(CONTROL_TOTAL_SCHEMA),
+    )
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (fresh.ledger(),), {}
+
+    def insert(ledger: Ledger) -> None:
+        receipt = ledger.import_batch("payouts", loaded, province_code="79", period="2026-10", user="bench")
+        assert receipt.created and receipt.line_count == ROWS
+        ledger.close()
+
+    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)
+    _report(benchmark, "ledger_import_batch")

@@ -1,0 +1,209 @@
+"""`disburse`: the month of a finance officer, one command per step. Parse, call the pipeline, print."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from disburse import pipeline
+from disburse.errors import DisburseError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help=(
+        "Reconcile welfare allowances paid in cash through the post office.\n\n"
+        "A month, in order: init → import orders → import events → import payouts (one per province) "
+        "→ reconcile. Try `disburse demo` for a whole generated month."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+fixtures_app = typer.Typer(help="Generate sample months with known discrepancies.", no_args_is_help=True)
+import_app = typer.Typer(help="Import a file into the ledger as a batch.", no_args_is_help=True)
+app.add_typer(fixtures_app, name="fixtures")
+app.add_typer(import_app, name="import")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def friendly(command: Callable[P, R]) -> Callable[P, R]:
+    """Errors a user can cause end in one clear message and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except DisburseError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _ledger() -> pipeline.Ledger:
+    return pipeline.Ledger.connect(pipeline.database_url())
+
+
+PeriodOpt = Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")]
+
+
+@app.command()
+@friendly
+def init() -> None:
+    """Create the ledger or migrate it to the latest schema.
+
+    SQLite file ./disburse.db unless DISBURSE_DATABASE_URL is set.
+    Example: disburse init
+    """
+    _ledger().upgrade()
+    out.print(f"ledger ready: {pipeline.database_url(hide_password=True)}")
+
+
+@fixtures_app.command("generate")
+@friendly
+def fixtures_generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into (one sub-folder per month).")],
+    period: PeriodOpt = "2026-10",
+    rows: Annotated[int, typer.Option(help="Order lines per month, over the five provinces.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 1,
+    months: Annotated[int, typer.Option(help="Consecutive months, starting at --period.")] = 1,
+) -> None:
+    """Write generated months: orders, events, one payout file per province in its dialect, and
+    expected_exceptions.csv (the discrepancies injected).
+
+    Example: disburse fixtures generate --out sample --period 2026-10 --rows 500 --seed 7
+    """
+    for files in pipeline.generate_fixtures(out_dir, period=period, rows=rows, seed=seed, months=months):
+        out.print(f"{files.period}: {files.folder} ({len(files.payouts)} payout files)")
+
+
+@import_app.command("orders")
+@friendly
+def import_orders(
+    file: Annotated[Path, typer.Argument(help="Orders file: CSV (UTF-8), Parquet or XLSX.")],
+    supersedes: Annotated[int | None, typer.Option(help="Batch id this corrected file replaces.")] = None,
+) -> None:
+    """Import the department's payment list for a period.
+
+    Example: disburse import orders sample/2026-10/orders.csv
+    """
+    _print_import(pipeline.import_orders(_ledger(), file, supersedes=supersedes))
+
+
+@import_app.command("events")
+@friendly
+def import_events(
+    file: Annotated[Path, typer.Argument(help="Registry events file: CSV, Parquet or XLSX.")],
+    supersedes: Annotated[int | None, typer.Option(help="Batch id this corrected file replaces.")] = None,
+) -> None:
+    """Import registry events (DECEASED, MOVED, IMPRISONED, SUSPENDED).
+
+    Example: disburse import events sample/2026-10/events.csv
+    """
+    _print_import(pipeline.import_events(_ledger(), file, supersedes=supersedes))
+
+
+@import_app.command("payouts")
+@friendly
+def import_payouts(
+    file: Annotated[Path, typer.Argument(help="The post office's payout result file, as it arrived.")],
+    province: Annotated[str, typer.Option("--province", help="Province code, e.g. 79 (legacy codes too).")],
+    period: PeriodOpt,
+    dialect: Annotated[str | None, typer.Option(help="Profile name when not the province's default.")] = None,
+    supersedes: Annotated[int | None, typer.Option(help="Batch id this corrected file replaces.")] = None,
+) -> None:
+    """Import one province's payout result file, read in that province's dialect.
+
+    Example: disburse import payouts sample/2026-10/payouts/79_hcm_2026-10.csv --province 79 --period 2026-10
+    """
+    report = pipeline.import_payouts(
+        _ledger(), file, province=province, period=period, dialect=dialect, supersedes=supersedes
+    )
+    _print_import(report)
+
+
+def _print_import(report: pipeline.ImportReport) -> None:
+    receipt = report.receipt
+    if receipt.created:
+        out.print(f"imported {report.source} as batch {receipt.batch_id} ({receipt.line_count} {report.kind} lines)")
+    else:
+        out.print(
+            f"already imported: {report.source} is batch {receipt.batch_id}"
+            f" ({receipt.existing_reason or 'same content'}); nothing changed"
+        )
+
+
+@app.command()
+@friendly
+def reconcile(
+    period: PeriodOpt,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for exceptions.csv, summary.json, PDFs.")],
+    province: Annotated[str | None, typer.Option(help="Write outputs for this province only.")] = None,
+    tolerance_vnd: Annotated[
+        int | None, typer.Option(help="Amount tolerance in VND (default: each profile's, 0).")
+    ] = None,
+) -> None:
+    """Match the period's orders against every payout file and write the exception reports.
+
+    Example: disburse reconcile --period 2026-10 --out out/2026-10
+    """
+    report = pipeline.reconcile_period(
+        _ledger(), period=period, out=out_dir, province=province, amount_tolerance_vnd=tolerance_vnd
+    )
+    _print_reconcile(report)
+
+
+def _print_reconcile(report: pipeline.ReconcileReport) -> None:
+    state = "" if report.created else " (same inputs as an earlier run: results unchanged)"
+    out.print(f"run {report.run_id} for {report.period}{state}")
+    table = Table("province", "orders", "ordered VND", "paid VND", "unpaid+missing VND", "residual VND",
+                  "critical", "high", "warning", "info", title=f"Reconciliation {report.period}")
+    by_severity = report.exceptions.group_by("province_code", "severity").len()
+    for row in report.summary.iter_rows(named=True):  # one row per province
+        counts = {
+            r["severity"]: r["len"]
+            for r in by_severity.filter(pl.col("province_code") == row["province_code"]).iter_rows(named=True)
+        }
+        table.add_row(
+            row["province_code"], f"{row['orders']:,}", f"{row['ordered_vnd']:,}", f"{row['paid_out_vnd']:,}",
+            f"{row['unpaid_vnd'] + row['missing_vnd']:,}", f"{row['residual_vnd']:,}",
+            *(str(counts.get(s, 0)) for s in ("critical", "high", "warning", "info")),
+        )
+    out.print(table)
+    out.print(f"written to {report.out}:")
+    for path in report.written:
+        out.print(f"  {path.name}")
+
+
+@app.command()
+@friendly
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the data, the ledger and the reports.")] = Path(
+        "demo-out"
+    ),
+    rows: Annotated[int, typer.Option(help="Order lines per month.")] = 3000,
+    months: Annotated[int, typer.Option(help="Months to run in a row (history feeds carry-forward).")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+    period: Annotated[str, typer.Option(help="First month.")] = "2026-08",
+) -> None:
+    """Generate months of data for the five pilot provinces, import them into a fresh SQLite ledger in
+    --out, reconcile each month and write the reports.
+
+    Example: disburse demo --out demo-out --rows 3000
+    """
+    runs = pipeline.run_demo(
+        out_dir, rows=rows, seed=seed, months=months, period=period, on_step=lambda s: out.print(f"· {s}")
+    )
+    for run in runs:
+        _print_reconcile(run.report)

@@ -1,0 +1,250 @@
+"""Batches: one imported file each, its lines stored in bulk, reversed only by a new row."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast
+
+import polars as pl
+from sqlalchemy import Connection, Row, Select, func, insert, select
+
+from disburse.errors import LedgerError
+from disburse.ledger import audit, bulk, periods
+from disburse.ledger.codec import CONTROL_TOTAL_TABLE, LINE_TABLES
+from disburse.ledger.digest import content_digest
+from disburse.ledger.models import Batch, BatchReversal
+from disburse.ledger.receipts import BatchReceipt
+from disburse.loaders.model import Loaded, LoadedPayouts
+from disburse.schema import Schema, conform
+
+Kind = Literal["orders", "events", "payouts"]
+
+
+def _canonical(kind: str, loaded: Loaded) -> tuple[pl.DataFrame, Schema]:
+    if kind not in LINE_TABLES:
+        raise LedgerError(f"Unknown batch kind {kind!r}: expected orders, events or payouts.")
+    if loaded.rejects.height:
+        raise LedgerError(
+            f"{loaded.source.name} has {loaded.rejects.height} unreadable rows and cannot be imported; "
+            "fix the file and import it again."
+        )
+    _, schema = LINE_TABLES[kind]
+    try:
+        return conform(loaded.frame, schema), schema
+    except (pl.exceptions.PolarsError, KeyError) as exc:
+        raise LedgerError(f"{loaded.source.name} does not have the canonical {kind} columns: {exc}.") from exc
+
+
+def _line_pairs(frame: pl.DataFrame) -> set[tuple[str | None, str]]:
+    if "period" not in frame.columns:
+        return set()
+    pairs = frame.select("province_code", "period").unique().drop_nulls("period").iter_rows()
+    return {(cast(str | None, province), cast(str, period)) for province, period in pairs}
+
+
+BatchRow = Row[Any]  # a batch table row: attributes named as Batch's columns
+
+
+def _batch_rows() -> Select[Any]:
+    return select(*Batch.__table__.columns)
+
+
+def find_active(conn: Connection, sha256: str) -> BatchRow | None:
+    return conn.execute(
+        _batch_rows().where(Batch.sha256 == sha256, Batch.id.not_in(select(BatchReversal.batch_id)))
+    ).one_or_none()
+
+
+def describe(batch: BatchRow) -> str:
+    where = ", ".join(p for p in (batch.province_code, batch.period) if p)
+    return (
+        f"batch {batch.id} ({batch.kind}{', ' + where if where else ''}, {batch.line_count} lines, "
+        f"imported by {batch.imported_by} at {batch.imported_at:%Y-%m-%d %H:%M})"
+    )
+
+
+def import_batch(
+    conn: Connection,
+    kind: str,
+    loaded: Loaded,
+    *,
+    province_code: str | None,
+    period: str | None,
+    user: str,
+    supersedes: int | None,
+) -> BatchReceipt:
+    """Inside the caller's write transaction: the whole batch lands, or nothing does."""
+    frame, schema = _canonical(kind, loaded)
+    existing = find_active(conn, loaded.sha256)
+    if existing is not None:
+        return BatchReceipt(
+            batch_id=existing.id,
+            created=False,
+            line_count=existing.line_count,
+            existing_reason=f"{loaded.source.name} was already imported as {describe(existing)}.",
+        )
+    pairs = _line_pairs(frame)
+    declared_period = period
+    if declared_period is not None:
+        pairs.add((province_code, declared_period))
+    periods.refuse_if_closed(conn, pairs, doing=f"import {loaded.source.name}")
+
+    old: BatchRow | None = None
+    if supersedes is not None:
+        old = _reversible(conn, supersedes, kind=kind, doing=f"replace batch {supersedes}")
+
+    epoch = conn.execute(
+        select(func.count())
+        .select_from(Batch)
+        .where(Batch.sha256 == loaded.sha256, Batch.id.in_(select(BatchReversal.batch_id)))
+    ).scalar_one()
+    line_periods = sorted({p for _, p in _line_pairs(frame)})
+    digest = content_digest(frame, schema)
+    batch_id = conn.execute(
+        insert(Batch)
+        .values(
+            kind=kind,
+            sha256=loaded.sha256,
+            sha256_epoch=epoch,
+            content_digest=digest,
+            province_code=province_code,
+            period=period,
+            first_period=line_periods[0] if line_periods else period,
+            last_period=line_periods[-1] if line_periods else period,
+            source_name=loaded.source.name,
+            line_count=frame.height,
+            supersedes_id=supersedes,
+            imported_at=audit.now_utc(),
+            imported_by=user,
+        )
+        .returning(Batch.id)
+    ).scalar_one()
+
+    table, _ = LINE_TABLES[kind]
+    bulk.insert_frame(conn, table, frame, schema, prefix={"batch_id": batch_id})
+    totals = 0
+    if isinstance(loaded, LoadedPayouts) and loaded.control_totals.height:
+        ct_table, ct_schema = CONTROL_TOTAL_TABLE
+        totals = bulk.insert_frame(
+            conn, ct_table, loaded.control_totals, ct_schema, prefix={"batch_id": batch_id}
+        )
+    if old is not None:
+        _reverse(conn, old, replaced_by=batch_id, reason=f"superseded by batch {batch_id}", user=user)
+    audit.append(
+        conn,
+        actor=user,
+        action="import_batch",
+        subject=f"batch:{batch_id}",
+        detail={
+            "kind": kind,
+            "source_name": loaded.source.name,
+            "sha256": loaded.sha256,
+            "content_digest": digest,
+            "line_count": frame.height,
+            "control_totals": totals,
+            "province_code": province_code,
+            "period": period,
+            "supersedes": supersedes,
+        },
+    )
+    return BatchReceipt(batch_id=batch_id, created=True, line_count=frame.height, existing_reason=None)
+
+
+def _reversible(conn: Connection, batch_id: int, *, kind: str | None, doing: str) -> BatchRow:
+    old = conn.execute(_batch_rows().where(Batch.id == batch_id)).one_or_none()
+    if old is None:
+        raise LedgerError(f"Cannot {doing}: there is no batch {batch_id}.")
+    if kind is not None and old.kind != kind:
+        raise LedgerError(f"Cannot {doing}: batch {batch_id} holds {old.kind}, not {kind}.")
+    reversed_row = conn.execute(
+        select(BatchReversal.replaced_by_id).where(BatchReversal.batch_id == batch_id)
+    ).first()
+    if reversed_row is not None:
+        by = f" by batch {reversed_row[0]}" if reversed_row[0] is not None else ""
+        raise LedgerError(f"Cannot {doing}: batch {batch_id} was already reversed{by}.")
+    table, _ = LINE_TABLES[old.kind]
+    pairs: set[tuple[str | None, str]] = set()
+    if old.period is not None:
+        pairs.add((old.province_code, old.period))
+    if old.kind != "events":
+        rows = conn.exec_driver_sql(
+            f"SELECT DISTINCT province_code, period FROM {table} WHERE batch_id = {int(batch_id)}"
+        )
+        pairs.update((r[0], r[1]) for r in rows)
+    periods.refuse_if_closed(conn, pairs, doing=doing)
+    return old
+
+
+def _reverse(conn: Connection, old: BatchRow, *, replaced_by: int | None, reason: str, user: str) -> None:
+    conn.execute(
+        insert(BatchReversal).values(
+            batch_id=old.id,
+            replaced_by_id=replaced_by,
+            reason=reason,
+            reversed_at=audit.now_utc(),
+            reversed_by=user,
+        )
+    )
+    audit.append(
+        conn,
+        actor=user,
+        action="reverse_batch",
+        subject=f"batch:{old.id}",
+        detail={"batch_id": old.id, "replaced_by": replaced_by, "reason": reason},
+    )
+
+
+def reverse_batch(conn: Connection, batch_id: int, *, reason: str, user: str) -> None:
+    if not reason.strip():
+        raise LedgerError(f"Reversing batch {batch_id} needs a reason.")
+    old = _reversible(conn, batch_id, kind=None, doing=f"reverse batch {batch_id}")
+    _reverse(conn, old, replaced_by=None, reason=reason, user=user)
+
+
+def list_batches(conn: Connection, period: str | None) -> pl.DataFrame:
+    query = (
+        select(
+            Batch.id.label("batch_id"),
+            Batch.kind,
+            Batch.province_code,
+            Batch.period,
+            Batch.first_period,
+            Batch.last_period,
+            Batch.source_name,
+            Batch.sha256,
+            Batch.line_count,
+            Batch.imported_at,
+            Batch.imported_by,
+            Batch.supersedes_id,
+            BatchReversal.replaced_by_id.label("replaced_by_id"),
+            BatchReversal.reversed_at,
+            BatchReversal.reason.label("reversal_reason"),
+        )
+        .outerjoin(BatchReversal, BatchReversal.batch_id == Batch.id)
+        .order_by(Batch.id)
+    )
+    if period is not None:
+        query = query.where(
+            (Batch.period == period) | ((Batch.first_period <= period) & (Batch.last_period >= period))
+        )
+    rows = conn.execute(query).all()
+    schema: dict[str, pl.DataType] = {
+        "batch_id": pl.Int64(),
+        "kind": pl.String(),
+        "province_code": pl.String(),
+        "period": pl.String(),
+        "first_period": pl.String(),
+        "last_period": pl.String(),
+        "source_name": pl.String(),
+        "sha256": pl.String(),
+        "line_count": pl.Int64(),
+        "imported_at": pl.Datetime("us"),
+        "imported_by": pl.String(),
+        "supersedes_id": pl.Int64(),
+        "replaced_by_id": pl.Int64(),
+        "reversed_at": pl.Datetime("us"),
+        "reversal_reason": pl.String(),
+    }
+    data = [tuple(audit.naive_utc(v) for v in row) for row in rows]
+    frame = pl.DataFrame(data, schema=schema, orient="row")
+    status = pl.when(pl.col("reversed_at").is_null()).then(pl.lit("active")).otherwise(pl.lit("reversed"))
+    return frame.with_columns(status.alias("status"))

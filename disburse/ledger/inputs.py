@@ -1,0 +1,159 @@
+"""What a reconciliation of a period reads from the ledger (``Ledger.reconcile_input``).
+
+Only active batches count. A prior order's state comes from the runs of earlier periods: for each earlier
+period its latest run (an older run of that period was replaced), and of those the one of the latest period
+that touched the order. Runs of the period itself are ignored, so re-running a period reads the same input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import polars as pl
+from sqlalchemy import Connection, func, select
+
+from disburse.errors import LedgerError
+from disburse.ledger import bulk
+from disburse.ledger.codec import CONTROL_TOTAL_TABLE
+from disburse.ledger.models import Batch, BatchReversal, Run
+from disburse.profile import ProvinceProfile
+from disburse.reconcile.model import ReconcileInput
+from disburse.schema import (
+    CONTROL_TOTAL_SCHEMA,
+    EVENT_SCHEMA,
+    ORDER_SCHEMA,
+    PAYOUT_SCHEMA,
+    PRIOR_ORDER_SCHEMA,
+    OrderState,
+    Schema,
+)
+
+
+def _ids(values: Iterable[int]) -> str:
+    # Integers from our own tables, rendered inline: COPY (used to read on PostgreSQL) takes no parameters.
+    return ", ".join(str(int(v)) for v in values) or "NULL"
+
+
+def _with_batch(schema: Schema) -> Schema:
+    return {"batch_id": pl.Int64(), **schema}
+
+
+def _select(table: str, schema: Schema, where: str) -> str:
+    return f"SELECT batch_id, {', '.join(schema)} FROM {table} WHERE {where} ORDER BY batch_id, line_no"
+
+
+def reconcile_input(
+    conn: Connection, period: str, profiles: Mapping[str, ProvinceProfile]
+) -> tuple[ReconcileInput, list[int]]:
+    active = conn.execute(
+        select(Batch.id, Batch.kind, Batch.first_period, Batch.last_period)
+        .where(Batch.id.not_in(select(BatchReversal.batch_id)))
+        .order_by(Batch.id)
+    ).all()
+    order_batches = [b.id for b in active if b.kind == "orders" and (b.first_period or "") <= period]
+    event_batches = [b.id for b in active if b.kind == "events"]
+    payout_batches = [
+        b.id
+        for b in active
+        if b.kind == "payouts" and (b.first_period or "") <= period <= (b.last_period or "9999-99")
+    ]
+
+    all_orders = bulk.read_frame(
+        conn,
+        _select(
+            "order_line",
+            ORDER_SCHEMA,
+            f"batch_id IN ({_ids(order_batches)}) AND period <= '{_period(period)}'",
+        ),
+        _with_batch(ORDER_SCHEMA),
+    )
+    events = bulk.read_frame(
+        conn,
+        _select("event_line", EVENT_SCHEMA, f"batch_id IN ({_ids(event_batches)})"),
+        _with_batch(EVENT_SCHEMA),
+    )
+    payouts = bulk.read_frame(
+        conn,
+        _select(
+            "payout_line",
+            PAYOUT_SCHEMA,
+            f"batch_id IN ({_ids(payout_batches)}) AND period = '{_period(period)}'",
+        ),
+        _with_batch(PAYOUT_SCHEMA),
+    )
+    ct_table, _ = CONTROL_TOTAL_TABLE
+    controls = bulk.read_frame(
+        conn,
+        _select(
+            ct_table,
+            CONTROL_TOTAL_SCHEMA,
+            f"batch_id IN ({_ids(payout_batches)}) AND period = '{_period(period)}'",
+        ),
+        _with_batch(CONTROL_TOTAL_SCHEMA),
+    )
+
+    orders = all_orders.filter(pl.col("period") == period)
+    prior = _prior_states(conn, period, all_orders.filter(pl.col("period") < period))
+    used = set(event_batches)
+    for frame in (all_orders, payouts, controls):
+        used.update(frame["batch_id"].unique().to_list())
+    data = ReconcileInput(
+        period=period,
+        orders=orders.select(list(ORDER_SCHEMA)),
+        prior_orders=prior.select(list(PRIOR_ORDER_SCHEMA)),
+        events=events.select(list(EVENT_SCHEMA)),
+        payouts=payouts.select(list(PAYOUT_SCHEMA)),
+        control_totals=controls.select(list(CONTROL_TOTAL_SCHEMA)),
+        profiles=profiles,
+    )
+    return data, sorted(int(i) for i in used)
+
+
+def _period(period: str) -> str:
+    # Inline literal (see _ids): accept only the YYYY-MM shape so nothing else can reach the SQL text.
+    if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit():
+        raise LedgerError(f"{period!r} is not a period (YYYY-MM).")
+    return period
+
+
+def _prior_states(conn: Connection, period: str, prior: pl.DataFrame) -> pl.DataFrame:
+    runs = conn.execute(
+        select(Run.period, func.max(Run.id)).where(Run.period < period).group_by(Run.period)
+    ).all()
+    if prior.height == 0 or not runs:
+        return prior.with_columns(
+            pl.lit(OrderState.OPEN.value).alias("state"), pl.lit(False).alias("unpaid_in_own_period")
+        )
+    run_period = pl.DataFrame(
+        [(int(run_id), run_p) for run_p, run_id in runs],
+        schema={"run_id": pl.Int64(), "run_period": pl.String()},
+        orient="row",
+    )
+    schema: Schema = {
+        "run_id": pl.Int64(),
+        "order_id": pl.String(),
+        "period": pl.String(),
+        "state": pl.String(),
+        "unpaid_in_own_period": pl.Boolean(),
+    }
+    touched = bulk.read_frame(
+        conn,
+        f"SELECT {', '.join(schema)} FROM run_outcome WHERE run_id IN ({_ids(run_period['run_id'])})",
+        schema,
+    ).join(run_period, on="run_id")
+    latest_state = (
+        touched.sort("run_period").group_by("order_id", maintain_order=True).agg(pl.col("state").last())
+    )
+    own = (
+        touched.filter(pl.col("period") == pl.col("run_period"))
+        .group_by("order_id")
+        .agg(pl.col("unpaid_in_own_period").last())
+    )
+    return (
+        prior.join(latest_state, on="order_id", how="left", maintain_order="left")
+        .join(own, on="order_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("state").fill_null(OrderState.OPEN.value),
+            pl.col("unpaid_in_own_period").fill_null(False),
+        )
+    )

@@ -1,0 +1,215 @@
+"""Payout result files of every dialect → PAYOUT_SCHEMA, driven only by the province profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from disburse.errors import InputError
+from disburse.loaders import parse
+from disburse.loaders.columns import resolve_headers, split_footer
+from disburse.loaders.model import LoadedPayouts
+from disburse.loaders.parse import Parsed
+from disburse.loaders.read import ROW, RawTable, TypedKind, drop_blank_rows, read_csv, read_xlsx
+from disburse.loaders.rejects import Check, field_check, split
+from disburse.profile import ProvinceProfile
+from disburse.schema import CONTROL_TOTAL_SCHEMA, PAID_STATUSES, PAYOUT_SCHEMA, REJECT_SCHEMA, conform, empty
+
+# Fields a line cannot do without (where the dialect has the column at all).
+_REQUIRED = (
+    "payout_id",
+    "beneficiary_id",
+    "national_id",
+    "full_name",
+    "amount_paid_vnd",
+    "status",
+    "ward_code",
+    "post_office_code",
+    "fee_vnd",
+)
+_OPTIONAL_HEADERS = ("row_number",)  # a missing STT column changes nothing
+
+
+def _field(name: str) -> str:
+    """Parsed values live under private names: a file header may itself be called ``payout_id``."""
+    return f"__f:{name}"
+
+
+def _typed_fields(profile: ProvinceProfile) -> dict[str, TypedKind]:
+    """Spreadsheet columns whose cells are numbers/dates and must be read as such."""
+    wanted: dict[str, TypedKind] = {}
+    if profile.amount_format == "number":
+        wanted |= {"amount_paid_vnd": "float", "fee_vnd": "float"}
+    if profile.national_id_as_number:
+        wanted |= {"national_id": "float", "receiver_national_id": "float"}
+    if profile.date_format == "excel":
+        wanted["paid_on"] = "date"
+    return wanted
+
+
+def _read(path: Path, profile: ProvinceProfile) -> RawTable:
+    if profile.container == "csv":
+        return read_csv(
+            path, encoding=profile.encoding, delimiter=profile.delimiter, header_row=profile.header_row
+        )
+    typed = _typed_fields(profile)
+
+    def typed_headers(headers: tuple[str, ...]) -> dict[str, TypedKind]:
+        found = resolve_headers(headers, profile.columns, path.name, optional=profile.columns.values())
+        return {found[f]: kind for f, kind in typed.items() if f in found}
+
+    return read_xlsx(path, sheet=profile.sheet, header_row=profile.header_row, typed=typed_headers)
+
+
+def _parser(
+    field: str,
+    raw: pl.Expr,
+    typed: pl.Expr | None,
+    profile: ProvinceProfile,
+    frame: pl.DataFrame,
+    header: str,
+) -> Parsed:
+    """The one place that knows how each canonical field is read; the profile picks the variant."""
+    if field in ("amount_paid_vnd", "fee_vnd"):
+        if typed is not None:
+            return parse.amount_number(raw, typed)
+        return parse.amount_text(raw, profile.amount_format)
+    if field == "paid_on":
+        return parse.date_cell(raw, typed) if typed is not None else parse.date_text(raw, profile.date_format)
+    if field in ("national_id", "receiver_national_id"):
+        return parse.national_id(raw, typed, frame)
+    if field == "full_name":
+        return parse.name(raw, tcvn3=profile.name_encoding == "tcvn3", frame=frame)
+    if field == "ward_code":
+        return parse.ward_code(raw)
+    if field == "status":
+        value = parse.word_map(frame, header, {w: str(s) for w, s in profile.status_words.items()})
+        reason = pl.when(raw.is_not_null() & value.is_null()).then(
+            pl.lit(f"unknown status (expected one of {', '.join(profile.status_words)})")
+        )
+        return Parsed(value, reason)
+    if field == "order_ref" and parse.any_row(frame, raw.str.contains(r"\s\||\|\s")):
+        return Parsed(raw.str.replace_all(r"\s*\|\s*", "|"), pl.lit(None, pl.String))
+    return parse.plain_text(raw)
+
+
+def _line_checks(headers: dict[str, str], frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
+    """Checks that need several parsed fields: status against amount and date, duplicate ids. The
+    duplicate reason depends on other rows, so it is computed on the whole frame (only if there is one)."""
+    status = pl.col(_field("status"))
+    paid = status.is_in(sorted(PAID_STATUSES))
+    amount = pl.col(_field("amount_paid_vnd"))
+    paid_zero = paid & (amount == 0)
+    unpaid_money = status.is_not_null() & ~paid & (amount > 0)
+    amount_header = headers["amount_paid_vnd"]
+    reason = parse.reason_when(
+        (paid_zero, "paid status with amount 0"), (unpaid_money, "unpaid status with an amount paid")
+    )
+    checks = [Check(amount_header, pl.col(amount_header), reason, paid_zero | unpaid_money)]
+    if "paid_on" in headers:
+        date_header = headers["paid_on"]
+        missing_date = paid & pl.col(date_header).is_null()
+        missing = pl.when(missing_date).then(pl.lit("missing value"))
+        checks.append(Check(date_header, pl.col(date_header), missing, missing_date))
+    pid = _field("payout_id")
+    if frame.get_column(pid).is_duplicated().any():
+        first_row = pl.col(ROW).min().over(pid)
+        dup = pl.col(pid).is_not_null() & (pl.col(ROW) != first_row)
+        frame = frame.with_columns(
+            pl.when(dup).then(pl.format("duplicate payout_id (first on row {})", first_row)).alias("__dup")
+        )
+        checks.append(Check(headers["payout_id"], pl.col(headers["payout_id"]), pl.col("__dup")))
+    return frame, checks
+
+
+def _control_totals(
+    footer: pl.DataFrame | None,
+    lines: pl.DataFrame,
+    headers: dict[str, str],
+    parsers: dict[str, Parsed],
+    profile: ProvinceProfile,
+    period: str,
+    source: str,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(CONTROL_TOTAL_SCHEMA row, rejects of an unreadable footer)."""
+    if footer is None:
+        return empty(CONTROL_TOTAL_SCHEMA), empty(REJECT_SCHEMA)
+    money = [f for f in ("amount_paid_vnd", "fee_vnd") if f in headers]
+    checks = [
+        Check(headers[f], pl.col(headers[f]), parse.required(pl.col(headers[f]), parsers[f]).reason)
+        for f in money
+    ]
+    good, rejects = split(
+        footer.with_columns([parsers[f].value.alias(_field(f)) for f in money]), checks, source
+    )
+    if good.height == 0:
+        return empty(CONTROL_TOTAL_SCHEMA), rejects
+
+    def total(f: str, frame: pl.DataFrame) -> int | None:
+        return int(frame.get_column(_field(f)).sum()) if f in headers else None
+
+    row = {
+        "province_code": profile.province_code,
+        "period": period,
+        "source_name": source,
+        "footer_paid_vnd": total("amount_paid_vnd", good),
+        "footer_fee_vnd": total("fee_vnd", good),
+        "lines_paid_vnd": int(lines.get_column("amount_paid_vnd").sum()),
+        "lines_fee_vnd": int(lines.get_column("fee_vnd").sum()) if "fee_vnd" in headers else None,
+    }
+    return pl.DataFrame([row], schema=CONTROL_TOTAL_SCHEMA), rejects
+
+
+def load_payouts(path: Path, profile: ProvinceProfile, period: str) -> LoadedPayouts:
+    """Read one payout result file in ``profile``'s dialect. Every data row ends up either in ``frame`` or
+    (once per problem) in ``rejects``; a footer carrying control totals goes to ``control_totals``."""
+    path = Path(path)
+    raw = _read(path, profile)
+    headers = resolve_headers(raw.headers, profile.columns, path.name, optional=_OPTIONAL_HEADERS)
+    headers.pop("row_number", None)
+    body = drop_blank_rows(raw.frame, raw.headers)
+    label = profile.control_footer.label if profile.control_footer else None
+    gaps = [headers[f] for f in ("beneficiary_id", "national_id", "full_name", "status") if f in headers]
+    body, footer = split_footer(body, raw.headers, label, gaps)
+    if body.height == 0:
+        raise InputError(
+            f"{path.name}: the file has no payout lines; ask the post office for the complete file."
+        )
+
+    parsers: dict[str, Parsed] = {}
+    for field, header in headers.items():
+        typed_name = raw.typed.get(header)
+        typed = pl.col(typed_name) if typed_name else None
+        parsers[field] = _parser(field, pl.col(header), typed, profile, body, header)
+    parsed = body.with_columns([p.value.alias(_field(f)) for f, p in parsers.items()])
+    checks = [
+        field_check(
+            header,
+            pl.col(header),
+            pl.col(_field(f)),
+            parse.required(pl.col(header), parsers[f], needed=f in _REQUIRED).reason,
+            required=f in _REQUIRED,
+        )
+        for f, header in headers.items()
+    ]
+    parsed, more = _line_checks(headers, parsed)
+    checks += more
+    good, rejects = split(parsed, checks, path.name)
+
+    frame = conform(
+        good.select(
+            pl.lit(profile.province_code).alias("province_code"),
+            pl.lit(period).alias("period"),
+            *[
+                (pl.col(_field(f)) if f in headers else pl.lit(None)).alias(f)
+                for f in PAYOUT_SCHEMA
+                if f not in ("province_code", "period")
+            ],
+        ),
+        PAYOUT_SCHEMA,
+    )
+    totals, footer_rejects = _control_totals(footer, frame, headers, parsers, profile, period, path.name)
+    if footer_rejects.height:
+        rejects = pl.concat([rejects, footer_rejects]).sort("row", maintain_order=True)
+    return LoadedPayouts(source=path, sha256=raw.sha256, frame=frame, rejects=rejects, control_totals=totals)

@@ -1,0 +1,230 @@
+"""File → raw table: every cell as text, plus the row number a person opening the file would see.
+
+Only file-level problems are raised here (as ``InputError``); cell-level problems are left for the
+parsers so that they become reject rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+import fastexcel
+import polars as pl
+
+from disburse.errors import InputError
+
+ROW = "__row"  # 1-based row number in the source file, header rows included
+TYPED_PREFIX = "__typed:"  # spreadsheet cells re-read with a numeric/date type, next to their raw text
+
+TypedKind = Literal["float", "date"]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Cells as stripped text (empty → null) under the file's own header names, plus ``ROW``."""
+
+    path: Path
+    sha256: str
+    frame: pl.DataFrame
+    headers: tuple[str, ...]  # in file order
+    typed: dict[str, str] = field(default_factory=dict)  # header -> column holding the typed re-read
+
+
+def typed_column(header: str) -> str:
+    return f"{TYPED_PREFIX}{header}"
+
+
+def _open(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found; check the path and try again.") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check the file's permissions.") from None
+    if not data or data.isspace():  # isspace stops at the first visible byte
+        raise InputError(f"{path.name}: the file is empty; ask the sender for the complete file.")
+    return data
+
+
+def read_bytes(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and their sha256; a missing or unreadable file is the user's to fix."""
+    data = _open(path)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+# Characters that may change under NFC: combining marks, Hangul jamo, the NFC singletons (Ω K Å, CJK
+# compatibility ideographs). Vietnamese in NFC has none of them: a column without them needs no NFC pass.
+_NFC_SUSPECTS: Final[str] = (
+    r"[\p{M}\x{1100}-\x{11FF}\x{2126}\x{212A}\x{212B}\x{F900}-\x{FAFF}\x{2F800}-\x{2FA1F}]"
+)
+
+
+def _decode_to_utf8(data: bytes, encoding: str, path: Path) -> bytes | None:
+    """Polars reads UTF-8 only: other code pages are decoded here (C speed, whole buffer at once).
+    None: the bytes are UTF-8 already and polars can read the file itself."""
+    codec = encoding.lower().replace("_", "-")
+    if codec in ("utf-8", "utf8", "utf-8-sig"):
+        return None
+    try:
+        return data.decode(codec).encode("utf-8")
+    except LookupError:
+        raise InputError(f"{path.name}: the profile names an unknown encoding {encoding!r}.") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path.name}: byte {exc.start} is not valid {encoding}; "
+            f"ask the sender to save the file again as {encoding}."
+        ) from None
+
+
+def _padded(c: str) -> pl.Expr:
+    """Cells padded with spaces (what fixed-width exports leave); other white space is rare enough to be
+    left to the parsers' error reports."""
+    return pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ")
+
+
+def _clean(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells in NFC, trimmed, empty → null, so that 'missing' means one thing everywhere and the
+    parsers never normalise again. Both passes are costly on 1M cells, so a column only gets the ones
+    some of its cells need (cheap checks first: any padding, any non-ASCII, then any NFC suspect)."""
+    text_cols = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String and name != ROW and not name.startswith(TYPED_PREFIX)
+    ]
+    if not text_cols:
+        return frame
+    stats = frame.select(
+        *[_padded(c).any().alias(f"pad{i}") for i, c in enumerate(text_cols)],
+        *[
+            (pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"uni{i}")
+            for i, c in enumerate(text_cols)
+        ],
+    ).row(0, named=True)
+    unicode_cols = [c for i, c in enumerate(text_cols) if stats[f"uni{i}"]]
+    suspects = (
+        frame.select([pl.col(c).str.contains(_NFC_SUSPECTS).any().alias(c) for c in unicode_cols]).row(
+            0, named=True
+        )
+        if unicode_cols
+        else {}
+    )
+    exprs: list[pl.Expr] = []
+    for i, c in enumerate(text_cols):
+        expr = pl.col(c)
+        if suspects.get(c):
+            expr = expr.str.normalize("NFC")
+        if stats[f"pad{i}"]:
+            expr = expr.str.strip_chars()
+        if suspects.get(c) or stats[f"pad{i}"]:
+            exprs.append(expr.replace("", None))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def drop_blank_rows(frame: pl.DataFrame, headers: tuple[str, ...]) -> pl.DataFrame:
+    """Rows without a single non-empty cell are spacing, not data (a person would not count them)."""
+    if not headers:
+        return frame
+    blank = ~pl.any_horizontal([pl.col(h).is_not_null() for h in headers])
+    if not frame.select(blank.any()).item():
+        return frame
+    return frame.filter(~blank)
+
+
+def read_csv(path: Path, *, encoding: str, delimiter: str, header_row: int) -> RawTable:
+    data = _open(path)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # hashlib releases the GIL: the digest is computed while polars parses
+        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        utf8 = _decode_to_utf8(data, encoding, path)
+        try:
+            frame = pl.read_csv(
+                path if utf8 is None else io.BytesIO(utf8),  # a path lets polars map the file
+                separator=delimiter,
+                infer_schema=False,  # every cell as text: the parsers report what they cannot read
+                skip_rows=header_row - 1,
+                has_header=True,
+            )
+        except pl.exceptions.NoDataError:
+            raise InputError(
+                f"{path.name}: the file has no header row; ask the sender for the complete file."
+            ) from None
+        except pl.exceptions.ComputeError as exc:
+            first = str(exc).splitlines()[0]
+            raise InputError(
+                f"{path.name}: cannot be read as {encoding} text separated by {delimiter!r} ({first}); "
+                "check that the file was saved in the expected format."
+            ) from None
+        headers = tuple(frame.columns)
+        # Blank lines are kept by polars as all-null rows, so the index maps straight to the file's line.
+        frame = frame.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+        return RawTable(path, digest.result(), _clean(frame), headers)
+
+
+def read_xlsx(
+    path: Path,
+    *,
+    sheet: str | None,
+    header_row: int,
+    typed: Callable[[tuple[str, ...]], dict[str, TypedKind]] | None = None,
+) -> RawTable:
+    """Read a sheet twice if needed: all cells as text (to show bad values), and the columns that
+    ``typed(headers)`` names as numbers/dates (so a number cell is never rebuilt from its float text)."""
+    _, digest = read_bytes(path)
+    try:
+        reader = fastexcel.read_excel(path)
+    except fastexcel.FastExcelError as exc:
+        raise InputError(
+            f"{path.name}: not a readable XLSX workbook ({exc}); save it again as .xlsx."
+        ) from None
+    target: str | int = sheet if sheet is not None else 0
+    if sheet is not None and sheet not in reader.sheet_names:
+        raise InputError(
+            f"{path.name}: has no sheet {sheet!r} (sheets: {', '.join(reader.sheet_names)}); "
+            "rename the sheet or use the right profile."
+        )
+    try:
+        text = reader.load_sheet(target, header_row=header_row - 1, dtypes="string").to_polars()
+    except fastexcel.FastExcelError as exc:
+        raise InputError(f"{path.name}: the sheet cannot be read from row {header_row} ({exc}).") from None
+    headers = tuple(str(h) for h in text.columns)
+    frame = text.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+    typed_cols: dict[str, str] = {}
+    wanted = {h: kind for h, kind in (typed(headers) if typed else {}).items() if h in headers}
+    if wanted:
+        numbers = reader.load_sheet(
+            target,
+            header_row=header_row - 1,
+            use_columns=list(wanted),
+            dtypes={h: ("date" if kind == "date" else "float") for h, kind in wanted.items()},
+        ).to_polars()
+        if numbers.height != frame.height:
+            raise InputError(f"{path.name}: the sheet's rows are inconsistent; save the workbook again.")
+        typed_cols = {h: typed_column(h) for h in wanted}
+        frame = frame.with_columns([numbers.get_column(h).alias(typed_cols[h]) for h in wanted])
+    return RawTable(path, digest, _clean(frame), headers, typed_cols)
+
+
+def read_parquet(path: Path) -> RawTable:
+    """Parquet columns come typed: turn them into the text the CSV form would carry (dates ISO, lists
+    comma-joined) so that one parser serves every container."""
+    _, digest = read_bytes(path)
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several unrelated types for a corrupt file
+        raise InputError(f"{path.name}: not a readable Parquet file ({exc}); export it again.") from None
+    as_text = [
+        (
+            pl.col(c).cast(pl.List(pl.String)).list.join(",")
+            if isinstance(t, pl.List)
+            else pl.col(c).cast(pl.String)
+        )
+        for c, t in frame.schema.items()
+    ]
+    frame = frame.select(as_text).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return RawTable(path, digest, _clean(frame), tuple(c for c in frame.columns if c != ROW))

@@ -1,0 +1,63 @@
+"""The reconcile core: one period's frames in; exceptions, order outcomes and money out. Pure, vectorised."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from disburse.reconcile.line_checks import duplicate_rows, line_checks, phantom_rows
+from disburse.reconcile.matching import candidates, match, prepare_lines
+from disburse.reconcile.model import ReconcileInput, ReconcileResult
+from disburse.reconcile.money import summary
+from disburse.reconcile.order_checks import (
+    control_total_rows,
+    duplicate_orders,
+    order_checks,
+    order_status,
+    outcomes,
+)
+from disburse.reconcile.rows import sort_exceptions
+from disburse.schema import EXCEPTION_SCHEMA, ORDER_SCHEMA, PAYOUT_SCHEMA, PRIOR_ORDER_SCHEMA, conform
+
+
+def reconcile(inp: ReconcileInput, *, amount_tolerance_vnd: int | None = None) -> ReconcileResult:
+    """Reconcile the period's payout lines against its orders and the ledger's open orders.
+
+    ``amount_tolerance_vnd`` overrides every province profile's tolerance (default: the profile's, 0 VND).
+    The result does not depend on the row order of any input frame.
+    """
+    if amount_tolerance_vnd is not None and amount_tolerance_vnd < 0:
+        raise ValueError("amount_tolerance_vnd must be >= 0")
+    period = inp.period
+    orders = conform(inp.orders, ORDER_SCHEMA)
+    prior = conform(inp.prior_orders, PRIOR_ORDER_SCHEMA)
+    payouts = conform(inp.payouts, PAYOUT_SCHEMA)
+
+    cand = candidates(period, orders, prior)
+    lines = prepare_lines(payouts)
+    matching = match(lines, cand, prior)
+    status = order_status(cand, matching)
+
+    parts: list[pl.DataFrame] = [
+        phantom_rows(period, matching.phantoms),
+        duplicate_rows(period, matching.duplicates),
+        *line_checks(
+            period,
+            matching.matched,
+            matching.unpaid_cover,
+            matching.lines,
+            inp.events,
+            inp.profiles,
+            amount_tolerance_vnd,
+        ),
+        *order_checks(period, status, prior),
+        duplicate_orders(period, orders),
+        control_total_rows(period, inp.control_totals),
+    ]
+    exceptions = sort_exceptions(
+        conform(pl.concat([conform(p, EXCEPTION_SCHEMA) for p in parts]), EXCEPTION_SCHEMA)
+    )
+    return ReconcileResult(
+        exceptions=exceptions,
+        outcomes=outcomes(status, cand.superseded),
+        summary=summary(period, status, cand, matching, inp.profiles),
+    )

@@ -1,0 +1,129 @@
+"""Rule 9: money per province and period, and the post office's cash close.
+
+ordered = matched_paid + underpaid_gap + unpaid + missing over the period's orders; what left the post office
+beyond the orders (phantom, duplicate, overpaid excess) is shown apart;
+residual = advance + carried_in - paid_out - returned - carried_out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from disburse.profile import ProvinceProfile
+from disburse.reconcile.fees import tariff_fee
+from disburse.reconcile.matching import DUPLICATE, PHANTOM, Candidates, Matching
+from disburse.reconcile.order_checks import MISSING, UNPAID
+from disburse.schema import SUMMARY_SCHEMA, conform
+
+_KEY = "province_code"
+
+
+def _sum(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
+    return pl.when(cond).then(value).otherwise(0).sum().cast(pl.Int64)
+
+
+def summary(
+    period: str,
+    status: pl.DataFrame,
+    cand: Candidates,
+    matching: Matching,
+    profiles: Mapping[str, ProvinceProfile],
+) -> pl.DataFrame:
+    capped = pl.min_horizontal("paid_vnd", "o_amount")
+    current = pl.col("is_current")
+    matched = pl.col("is_matched")
+    per_order = (
+        status.rename({"o_province": _KEY})
+        .group_by(_KEY)
+        .agg(
+            orders=current.sum().cast(pl.Int64),
+            ordered_vnd=_sum(current, pl.col("o_amount")),
+            matched_paid_vnd=_sum(current & matched, capped),
+            underpaid_gap_vnd=_sum(current & matched, pl.col("o_amount") - capped),
+            unpaid_vnd=_sum(current & (pl.col("result") == UNPAID), pl.col("o_amount")),
+            missing_vnd=_sum(current & (pl.col("result") == MISSING), pl.col("o_amount")),
+            advance_vnd=_sum(current, pl.col("o_amount")),
+            carried_out_vnd=_sum(~matched, pl.col("o_amount")),
+            all_capped_vnd=_sum(matched, capped),  # prior orders too: for the paid-out invariant
+        )
+    )
+    paid = pl.col("is_paid")
+    # Fee as reported, or from the tariff where the dialect reports none.
+    fee = pl.coalesce(pl.col("l_fee"), tariff_fee(pl.col(_KEY), pl.col("l_amount"), paid, profiles))
+    per_line = (
+        matching.lines.rename({"l_province": _KEY})
+        .group_by(_KEY)
+        .agg(
+            payout_lines=pl.len().cast(pl.Int64),
+            paid_out_vnd=_sum(paid, pl.col("l_amount")),
+            fee_vnd=fee.fill_null(0).sum().cast(pl.Int64),
+        )
+    )
+    leaks = (
+        matching.line_class.rename({"l_province": _KEY})
+        .group_by(_KEY)
+        .agg(
+            phantom_vnd=_sum(pl.col("kind") == PHANTOM, pl.col("l_amount")),
+            duplicate_vnd=_sum(pl.col("kind") == DUPLICATE, pl.col("l_amount")),
+        )
+    )
+    over = (
+        matching.matched.filter(pl.col("line_last"))
+        .rename({"l_province": _KEY})
+        .group_by(_KEY)
+        .agg(
+            overpaid_vnd=pl.max_horizontal(pl.col("l_amount") - pl.col("line_ordered"), pl.lit(0))
+            .sum()
+            .cast(pl.Int64)
+        )
+    )
+    carried_in = cand.open_prior.group_by(_KEY).agg(carried_in_vnd=pl.col("amount_vnd").sum())
+    returned = cand.superseded.group_by(_KEY).agg(returned_vnd=pl.col("amount_vnd").sum())
+
+    parts = [per_order, per_line, leaks, over, carried_in, returned]
+    frame = pl.concat([p.select(pl.col(_KEY).cast(pl.String)) for p in parts]).unique()
+    for part in parts:
+        frame = frame.join(part, on=_KEY, how="left")
+    money = [c for c in SUMMARY_SCHEMA if c not in (_KEY, "period", "residual_vnd")] + ["all_capped_vnd"]
+    frame = frame.with_columns(
+        [pl.col(c).fill_null(0).cast(pl.Int64) for c in money], period=pl.lit(period, dtype=pl.String)
+    ).with_columns(
+        residual_vnd=pl.col("advance_vnd")
+        + pl.col("carried_in_vnd")
+        - pl.col("paid_out_vnd")
+        - pl.col("returned_vnd")
+        - pl.col("carried_out_vnd")
+    )
+    _assert_conserved(frame)
+    return conform(frame, SUMMARY_SCHEMA).sort(_KEY)
+
+
+def _assert_conserved(frame: pl.DataFrame) -> None:
+    """TigerBeetle-style invariants: a violation is a bug in the core, never a data problem, so it stops the
+    run instead of writing a summary that does not add up."""
+    broken = frame.filter(
+        pl.col("ordered_vnd")
+        != pl.col("matched_paid_vnd")
+        + pl.col("underpaid_gap_vnd")
+        + pl.col("unpaid_vnd")
+        + pl.col("missing_vnd")
+    )
+    if not broken.is_empty():
+        raise AssertionError(f"money not conserved (ordered != matched + gap + unpaid + missing):\n{broken}")
+    # Every paid đồng is on a matched order (capped), an overpaid excess, a phantom or a duplicate line.
+    totals = frame.select(
+        paid=pl.col("paid_out_vnd").sum(),
+        parts=(
+            pl.col("all_capped_vnd")
+            + pl.col("overpaid_vnd")
+            + pl.col("phantom_vnd")
+            + pl.col("duplicate_vnd")
+        ).sum(),
+    ).row(0, named=True)
+    if totals["paid"] != totals["parts"]:
+        raise AssertionError(
+            f"paid out {totals['paid']} VND != capped matched + overpaid + phantom + duplicate"
+            f" = {totals['parts']} VND"
+        )

@@ -1,0 +1,77 @@
+"""Shared fixtures.
+
+Database fixtures (the ledger's): ``database_url`` is a fresh, empty database per test, once on SQLite (a file
+in the test's tmp dir) and once on PostgreSQL (a uniquely named database created for the test and dropped
+after it). PostgreSQL needs ``DISBURSE_TEST_POSTGRES_URL`` (``eval "$(.ci/postgres.sh)"`` starts a server and
+prints it); without it the PostgreSQL cases are skipped, except in CI (``CI=true``), where they fail.
+``ledger`` is a connected, migrated ``Ledger`` on that database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from disburse.ledger import Ledger
+
+POSTGRES_ENV = "DISBURSE_TEST_POSTGRES_URL"
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{POSTGRES_ENV} is not set: CI must test the ledger on PostgreSQL (see .ci/postgres.sh)")
+    pytest.skip(f'{POSTGRES_ENV} is not set (eval "$(.ci/postgres.sh)" starts a server)')
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """URL of a new PostgreSQL database, dropped after the test."""
+    admin_url = make_url(_postgres_admin_url())
+    if admin_url.drivername in ("postgresql", "postgres"):
+        admin_url = admin_url.set(drivername="postgresql+psycopg")
+    name = f"disburse_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            # FORCE: a connection a failed test left open must not keep the database alive.
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database (no tables) on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite file only (tests of SQLite-specific behaviour)."""
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture
+def ledger(database_url: str) -> Iterator[Ledger]:
+    """A connected, migrated ledger on a fresh database of each backend."""
+    opened = Ledger.connect(database_url)
+    opened.upgrade()
+    try:
+        yield opened
+    finally:
+        opened.close()

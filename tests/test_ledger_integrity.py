@@ -1,0 +1,221 @@
+"""Journal balance and cash close, period close/reopen, audit chain and tamper detection by verify()."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from sqlalchemy import text
+from test_ledger_factories import loaded, loaded_payouts, order_id, orders, outcome, payouts, result
+
+from disburse.errors import LedgerError
+from disburse.ledger import Ledger, journal
+from disburse.ledger.engine import write_transaction
+
+SEP, OCT = "2026-09", "2026-10"
+
+
+def _month(
+    ledger: Ledger, period: str = OCT, province: str = "79"
+) -> tuple[list[dict[str, object]], list[int]]:
+    frame = orders(period, province, 3)
+    ledger.import_batch(
+        "orders", loaded(frame, f"o-{province}-{period}.csv"), province_code=province, period=period, user="t"
+    )
+    lines = [(order_id(province, period, 1), 2_789_001), (order_id(province, period, 2), 0)]
+    ledger.import_batch(
+        "payouts",
+        loaded_payouts(payouts(period, province, lines), f"p-{province}-{period}.csv"),
+        province_code=province,
+        period=period,
+        user="t",
+    )
+    _, ids = ledger.reconcile_input(period, {})
+    return frame.to_dicts(), ids
+
+
+def _record(
+    ledger: Ledger,
+    rows: list[dict[str, object]],
+    ids: list[int],
+    period: str = OCT,
+    params: dict[str, object] | None = None,
+    paid_out: dict[str, int] | None = None,
+) -> int:
+    outs = [outcome(rows[0], "PAID", 2_789_001, "GD000001")] + [
+        outcome(r, "OPEN", unpaid_own=True) for r in rows[1:]
+    ]
+    return ledger.record_run(
+        period, params or {}, ids, result(period, outs, paid_out=paid_out), user="t"
+    ).run_id
+
+
+def _sql(ledger: Ledger, statement: str) -> None:
+    with ledger.engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+
+
+# --- journal ------------------------------------------------------------------------------------------------
+
+
+def test_every_entry_balances_and_the_cash_close_equals_the_residual(ledger: Ledger) -> None:
+    rows, ids = _month(ledger)
+    # A duplicate payment of 500,000 beyond the matched amount: the residual goes negative by that much.
+    run_id = _record(ledger, rows, ids, paid_out={"79": 2_789_001 + 500_000})
+    summary = ledger.run_results(run_id).summary.to_dicts()[0]
+    balances = ledger.balances(OCT, "79")
+    assert balances["balance_vnd"].sum() == 0
+    by_account = dict(zip(balances["account"], balances["balance_vnd"], strict=True))
+    assert by_account["cash_at_post_office:79"] == summary["residual_vnd"]
+    assert by_account["advance:79"] == -summary["advance_vnd"]
+    assert by_account["beneficiaries_paid:79"] == summary["paid_out_vnd"]
+    assert by_account["carried_forward:79"] == summary["carried_out_vnd"]
+    assert by_account["post_office_fees:79"] == -by_account["fees_payable:79"] == summary["fee_vnd"]
+    assert summary["residual_vnd"] == (
+        summary["advance_vnd"]
+        + summary["carried_in_vnd"]
+        - summary["paid_out_vnd"]
+        - summary["returned_vnd"]
+        - summary["carried_out_vnd"]
+    )
+    assert ledger.verify() == []
+
+
+def test_carried_forward_nets_out_across_periods(ledger: Ledger) -> None:
+    sep, ids = _month(ledger, SEP)
+    _record(ledger, sep, ids, SEP)
+    oct_, ids = _month(ledger, OCT)
+    outs = [
+        outcome(sep[1], "PAID", int(sep[1]["amount_vnd"]), "GD000002", unpaid_own=True),  # type: ignore[call-overload]
+        outcome(sep[2], "OPEN", unpaid_own=True),
+    ] + [outcome(r, "OPEN", unpaid_own=True) for r in oct_]
+    ledger.record_run(OCT, {}, ids, result(OCT, outs), user="t")
+    total = ledger.balances(province_code="79").group_by("account").agg(pl.col("balance_vnd").sum())
+    carried = total.filter(pl.col("account") == "carried_forward:79")["balance_vnd"][0]
+    # Out of September: orders 2 and 3; into October: the same two; out of October: 3 + October's three.
+    assert carried == sum(int(r["amount_vnd"]) for r in [sep[2], *oct_])  # type: ignore[call-overload]
+    assert ledger.verify() == []
+
+
+def test_an_unbalanced_entry_is_refused_before_it_is_written(ledger: Ledger) -> None:
+    with write_transaction(ledger.engine) as conn, pytest.raises(LedgerError, match="does not balance"):
+        journal._insert_entry(
+            conn,
+            kind="run",
+            run_id=None,
+            reverses_id=None,
+            province_code="79",
+            period=OCT,
+            memo="bad",
+            user="t",
+            postings=[
+                journal.Posting("advance:79", "advance", -5),
+                journal.Posting("cash_at_post_office:79", "advance", 4),
+            ],
+        )
+    assert ledger.balances().height == 0
+
+
+def test_verify_finds_a_posting_changed_behind_the_ledger_s_back(ledger: Ledger) -> None:
+    rows, ids = _month(ledger)
+    _record(ledger, rows, ids)
+    _sql(ledger, "UPDATE journal_posting SET amount_vnd = amount_vnd + 1 WHERE account = 'advance:79'")
+    problems = ledger.verify()
+    assert any("does not balance" in p for p in problems), problems
+    assert any("cash close" in p for p in problems) or len(problems) >= 1
+
+
+def test_verify_finds_a_summary_whose_residual_is_not_the_cash_close(ledger: Ledger) -> None:
+    rows, ids = _month(ledger)
+    run_id = _record(ledger, rows, ids)
+    _sql(ledger, f"UPDATE run_summary SET residual_vnd = residual_vnd + 7 WHERE run_id = {run_id}")
+    assert any("cash close" in p and "residual" in p for p in ledger.verify())
+
+
+# --- periods ------------------------------------------------------------------------------------------------
+
+
+def test_closed_period_refuses_imports_and_runs_until_reopened(ledger: Ledger) -> None:
+    rows, ids = _month(ledger)
+    ledger.close_period(OCT, "79", user="chief")
+    ledger.close_period(OCT, "79", user="chief")  # closing again changes nothing
+    assert ledger.closed_provinces(OCT) == {"79"}
+
+    late = loaded_payouts(
+        payouts(OCT, "79", [(order_id("79", OCT, 3), 2_789_003)], prefix="LATE"), "late.csv"
+    )
+    with pytest.raises(LedgerError, match=r"period 2026-10 is closed for province 79.*reopen") as refused:
+        ledger.import_batch("payouts", late, province_code="79", period=OCT, user="t")
+    assert "late.csv" in str(refused.value)
+    with pytest.raises(LedgerError, match="period 2026-10 is closed for province 79"):
+        _record(ledger, rows, ids)
+    with pytest.raises(LedgerError, match="closed for province 79"):
+        ledger.import_batch(
+            "orders", loaded(orders(OCT, "79", 5), "more.csv"), province_code=None, period=OCT, user="t"
+        )
+    with pytest.raises(LedgerError, match="closed for province 79"):
+        ledger.reverse_batch(ids[0], reason="oops", user="t")
+    # Another province's period stays open; a file spanning provinces is refused as a whole.
+    ledger.import_batch(
+        "orders", loaded(orders(OCT, "48", 2), "dn.csv"), province_code="48", period=OCT, user="t"
+    )
+    both = pl.concat([orders(OCT, "48", 1, start=10), orders(OCT, "79", 1, start=10)])
+    with pytest.raises(LedgerError, match="closed for province 79"):
+        ledger.import_batch("orders", loaded(both, "both.csv"), province_code=None, period=OCT, user="t")
+
+    with pytest.raises(LedgerError, match="needs a reason"):
+        ledger.reopen_period(OCT, "79", reason=" ", user="chief")
+    ledger.reopen_period(OCT, "79", reason="late file from Quận 7", user="chief")
+    assert ledger.closed_provinces(OCT) == set()
+    assert ledger.import_batch("payouts", late, province_code="79", period=OCT, user="t").created
+    with pytest.raises(LedgerError, match="is not closed"):
+        ledger.reopen_period(OCT, "79", reason="again", user="chief")
+    # An identical run already recorded is no new run: allowed even once closed again.
+    run_id = _record(ledger, rows, ids)
+    ledger.close_period(OCT, "79", user="chief")
+    assert _record(ledger, rows, ids) == run_id
+    assert ledger.verify() == []
+
+
+# --- audit chain and digests --------------------------------------------------------------------------------
+
+
+def test_every_write_is_in_the_audit_chain(ledger: Ledger) -> None:
+    rows, ids = _month(ledger)
+    _record(ledger, rows, ids)
+    ledger.close_period(OCT, "79", user="chief")
+    with ledger.engine.connect() as conn:
+        actions = conn.execute(text("SELECT action FROM audit_log ORDER BY seq")).scalars().all()
+    assert actions == ["import_batch", "import_batch", "record_run", "close_period"]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2",
+        "UPDATE audit_log SET detail_json = REPLACE(detail_json, '\"line_count\":3', '\"line_count\":4') "
+        "WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 2",
+    ],
+)
+def test_verify_finds_a_rewritten_or_removed_audit_row(ledger: Ledger, tamper: str) -> None:
+    rows, ids = _month(ledger)
+    _record(ledger, rows, ids)
+    assert ledger.verify() == []
+    _sql(ledger, tamper)
+    problems = ledger.verify()
+    assert any(p.startswith("audit log: entry") for p in problems), problems
+
+
+def test_verify_finds_a_changed_stored_line(ledger: Ledger) -> None:
+    _month(ledger)
+    _sql(ledger, "UPDATE payout_line SET amount_paid_vnd = 9999999 WHERE batch_id = 2 AND line_no = 1")
+    assert ledger.verify() == ["batch 2: its stored lines no longer match the digest taken at import"]
+
+
+def test_verify_finds_lines_and_digest_rewritten_together(ledger: Ledger) -> None:
+    _month(ledger)
+    _sql(ledger, "DELETE FROM order_line WHERE batch_id = 1 AND line_no = 3")
+    _sql(ledger, "UPDATE batch SET line_count = 2, content_digest = 'x' WHERE id = 1")
+    problems = ledger.verify()
+    assert "batch 1: its recorded digests differ from the audit log's" in problems
+    assert "batch 1: its stored lines no longer match the digest taken at import" in problems

@@ -1,0 +1,110 @@
+"""Connecting, migrating, connection settings and concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from test_ledger_factories import loaded, orders
+
+from disburse.errors import LedgerError
+from disburse.ledger import BatchReceipt, Ledger
+from disburse.ledger.migrate import current_revision, head_revision
+from disburse.ledger.models import Base
+
+P = "2026-10"
+
+
+def test_upgrade_is_idempotent_and_matches_the_models(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the packaged alembic.ini and scripts are found without the repository
+    ledger = Ledger.connect(database_url)
+    assert current_revision(ledger.engine) is None
+    ledger.upgrade()
+    ledger.upgrade()
+    assert current_revision(ledger.engine) == head_revision(ledger.engine) is not None
+    with ledger.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diffs == []
+    ledger.close()
+
+
+def test_connect_uses_the_environment_then_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISBURSE_DATABASE_URL", raising=False)
+    Ledger.connect().upgrade()
+    assert (tmp_path / "disburse.db").exists()
+    monkeypatch.setenv("DISBURSE_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    Ledger.connect().upgrade()
+    assert (tmp_path / "other.db").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-dir/deeper/ledger.db",
+        "postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2",
+        "notadb://x",
+    ],
+)
+def test_an_unreachable_database_is_one_sentence(url: str) -> None:
+    with pytest.raises(LedgerError) as refused:
+        Ledger.connect(url)
+    message = str(refused.value)
+    assert "\n" not in message and message.endswith(".")
+    assert "secret" not in message
+
+
+def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(sqlite_url: str) -> None:
+    ledger = Ledger.connect(sqlite_url)
+    ledger.upgrade()
+    with ledger.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() >= 5_000
+
+
+def _import_in_child(url: str, start: object) -> BatchReceipt:
+    start.wait()  # type: ignore[attr-defined]
+    ledger = Ledger.connect(url)
+    try:
+        return ledger.import_batch(
+            "orders",
+            loaded(orders(P, n=2000), "same.csv"),
+            province_code="79",
+            period=P,
+            user=f"p{os.getpid()}",
+        )
+    finally:
+        ledger.close()
+
+
+def test_two_processes_importing_the_same_file_make_one_batch(ledger: Ledger, database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Manager().Barrier(4)
+    with context.Pool(4) as pool:
+        receipts = pool.starmap(_import_in_child, [(database_url, start)] * 4)
+    assert sorted(r.created for r in receipts) == [False, False, False, True]
+    assert len({r.batch_id for r in receipts}) == 1
+    assert ledger.batches().height == 1
+    assert ledger.verify() == []
+
+
+def _upgrade_in_child(url: str) -> None:
+    Ledger.connect(url).upgrade()
+
+
+def test_concurrent_upgrades_both_succeed(database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        pool.map(_upgrade_in_child, [database_url] * 2)
+    ledger = Ledger.connect(database_url)
+    assert current_revision(ledger.engine) == head_revision(ledger.engine)

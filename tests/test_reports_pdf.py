@@ -1,0 +1,213 @@
+"""Province and national PDFs: Vietnamese text survives, layout holds, output is byte-reproducible."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from pypdf import PdfReader
+
+from disburse.profile import pilot_provinces
+from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
+from disburse.reports.vn import CODE_ACTION, CODE_LABEL
+from disburse.schema import EXCEPTION_SCHEMA, SEVERITY, SUMMARY_SCHEMA, Code
+
+FRAME_SCHEMA = {**EXCEPTION_SCHEMA, "full_name": pl.String(), "ward_code": pl.String()}
+RUN = RunInfo(period="2026-10", run_id=42, generated_at=datetime(2026, 11, 5, 9, 30))
+NAMES = ("Nguyễn Thị Hằng", "Đặng Văn Ửng", "Trần Quốc Tuấn", "Lê Thị Mỹ Duyên", "Phạm Hữu Lộc",
+         "Hồ Thị Ngọc Trâm", "Vũ Đình Khởi", "Dương Thị Ỷ")
+PRESENT = (Code.OVERPAID, Code.PHANTOM_PAYOUT, Code.PAID_AFTER_DEATH, Code.UNDERPAID, Code.NAME_MISMATCH,
+           Code.UNPAID, Code.MISSING_RESULT, Code.CONTROL_TOTAL_MISMATCH)
+
+
+def row(code: Code, name: str | None, ordered: int | None, paid: int | None, *, ward: str | None = "25747",
+        province: str = "79", order: str | None = "79-202610-0000001", payout: str | None = "BD79-0001",
+        detail: str = "") -> dict[str, Any]:
+    return {
+        "province_code": province, "period": "2026-10", "code": code.value, "severity": SEVERITY[code],
+        "order_id": order, "payout_id": payout, "beneficiary_id": "79-NCC-0001234",
+        "national_id": "079123456789", "ordered_vnd": ordered, "paid_vnd": paid,
+        "difference_vnd": None if ordered is None or paid is None else paid - ordered,
+        "detail": detail or None, "full_name": name, "ward_code": ward,
+    }
+
+
+def province_rows() -> pl.DataFrame:
+    rows = [
+        row(Code.OVERPAID, NAMES[0], 2_789_000, 4_289_000, detail="Đã chi 4.289.000 ₫, lệnh chi 2.789.000 ₫"),
+        row(Code.PAID_AFTER_DEATH, NAMES[0], 2_789_000, 4_289_000, detail="Chết ngày 12/08/2026"),
+        row(Code.PHANTOM_PAYOUT, NAMES[1], None, 500_000, order=None, payout="BD79-0002", ward="25750"),
+        row(Code.UNDERPAID, NAMES[2], 3_000_000, 1_500_000, order="79-202610-0000003", ward="99999"),
+        row(Code.NAME_MISMATCH, NAMES[3], 750_000, 750_000, detail="Tên trên kết quả: Le Thi My Duyen"),
+        row(Code.UNPAID, NAMES[4], 1_000_000, 0, payout="BD79-0005", detail="Vắng mặt <không về> & đi xa"),
+        row(Code.UNPAID, NAMES[5], 500_000, 0, payout="BD79-0006", detail="Chuyển đi"),
+        row(Code.MISSING_RESULT, NAMES[6], 1_394_500, 0, payout=None),
+        row(Code.MISSING_RESULT, NAMES[7], 5_578_000, 0, payout=None, ward=None),
+        row(Code.CONTROL_TOTAL_MISMATCH, None, 1_233_000_000, 1_234_500_000, order=None, payout=None,
+            ward=None, detail="Tệp KQ_79_202610.csv: dòng Tổng cộng khác tổng các dòng"),
+        # Another province's row must not leak into this report.
+        row(Code.OVERPAID, "Ngô Thị Lạc Loài", 1, 2, province="48"),
+    ]
+    return pl.DataFrame(rows, schema=FRAME_SCHEMA)
+
+
+def summary_row(province: str = "79", **overrides: int) -> dict[str, Any]:
+    values: dict[str, Any] = dict.fromkeys(SUMMARY_SCHEMA, 0)
+    values.update(province_code=province, period="2026-10", orders=1200, payout_lines=1190,
+                  ordered_vnd=3_000_000_000, matched_paid_vnd=2_990_000_000, underpaid_gap_vnd=1_500_000,
+                  unpaid_vnd=1_500_000, missing_vnd=7_000_000, paid_out_vnd=2_992_000_000, fee_vnd=7_854_000,
+                  advance_vnd=3_000_000_000, carried_in_vnd=12_000_000, carried_out_vnd=8_500_000,
+                  residual_vnd=11_500_000)
+    values.update(overrides)
+    return values
+
+
+def text_of(path: Path) -> str:
+    """All pages' text, NFC, with runs of whitespace (line wraps inside cells) collapsed to one space."""
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
+
+
+def render_province(path: Path, exceptions: pl.DataFrame | None = None) -> Path:
+    render_province_pdf(path, profile=pilot_provinces()["79"], run=RUN, summary=summary_row(),
+                        exceptions=province_rows() if exceptions is None else exceptions)
+    return path
+
+
+@pytest.fixture(scope="module")
+def province_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_province(tmp_path_factory.mktemp("pdf") / "79.pdf")
+
+
+@pytest.fixture(scope="module")
+def province_text(province_pdf: Path) -> str:
+    return text_of(province_pdf)
+
+
+def test_names_keep_every_tone_mark(province_text: str) -> None:
+    for name in NAMES:
+        assert name in province_text
+    assert "Ngô Thị Lạc Loài" not in province_text  # province 48's row
+
+
+def test_header_names_department_province_period_run(province_text: str) -> None:
+    for expected in ("SỞ NỘI VỤ TP HỒ CHÍ MINH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                     "BÁO CÁO ĐỐI SOÁT CHI TRẢ TRỢ CẤP QUA BƯU ĐIỆN",
+                     "TP Hồ Chí Minh — kỳ chi trả tháng 10/2026",
+                     "Mã lần đối soát: 42", "Lập lúc: 05/11/2026 09:30"):
+        assert expected in province_text
+
+
+def test_amounts_in_vietnamese_format(province_text: str) -> None:
+    for amount in ("1.500.000 ₫", "-1.500.000 ₫", "4.289.000 ₫", "3.000.000.000 ₫", "7.854.000 ₫",
+                   "11.500.000 ₫", "1.234.500.000 ₫"):
+        assert amount in province_text
+    assert "1500000" not in province_text
+
+
+def test_summary_table_and_balance(province_text: str) -> None:
+    for label in ("Tổng tiền theo lệnh chi", "Tổng tiền đã chi", "Phí dịch vụ chi trả", "Chuyển sang kỳ sau",
+                  "Chênh lệch quyết toán tiền mặt"):
+        assert label in province_text
+    assert "không có kết quả: khớp" in province_text
+
+
+def test_labels_and_actions_for_the_codes_present_only(province_text: str) -> None:
+    for code in PRESENT:
+        assert CODE_LABEL[code] in province_text, code
+        assert CODE_ACTION[code] in province_text, code
+    for code in set(Code) - set(PRESENT):
+        assert CODE_ACTION[code] not in province_text, code
+
+
+def test_listing_is_grouped_critical_first(province_text: str) -> None:
+    headings = [province_text.index(f"Mức độ: {label}") for label in
+                ("Nghiêm trọng", "Cao", "Cảnh báo", "Thông tin")]
+    assert headings == sorted(headings)
+    listing = province_text[headings[0]:]
+    assert listing.index("(OVERPAID)") < listing.index("(UNDERPAID)") < listing.index("(UNPAID)")
+
+
+def test_wards_named_from_the_package_with_fallbacks(province_text: str) -> None:
+    assert "Phường Thủ Dầu Một (mã 25747)" in province_text
+    assert "Mã xã 99999 (mã 99999)" in province_text
+    assert "Không rõ xã/phường" in province_text
+
+
+def test_markup_characters_in_details_are_text(province_text: str) -> None:
+    assert "Vắng mặt <không về> & đi xa" in province_text
+
+
+def test_signature_block(province_text: str) -> None:
+    for text in ("TP Hồ Chí Minh, ngày 05 tháng 11 năm 2026", "Người lập biểu", "Kế toán trưởng",
+                 "Thủ trưởng đơn vị"):
+        assert text in province_text
+
+
+def test_only_be_vietnam_pro_is_embedded(province_pdf: Path) -> None:
+    fonts: set[str] = set()
+    for page in PdfReader(province_pdf).pages:
+        resources: Any = page["/Resources"]
+        for font in resources.get("/Font", {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert fonts
+    assert all("BeVietnamPro" in name for name in fonts), fonts
+
+
+def test_same_inputs_give_identical_bytes(tmp_path: Path, province_pdf: Path) -> None:
+    again = render_province(tmp_path / "again.pdf")
+    assert again.read_bytes() == province_pdf.read_bytes()
+
+
+def test_no_exceptions_still_renders(tmp_path: Path) -> None:
+    path = render_province(tmp_path / "empty.pdf", pl.DataFrame(schema=FRAME_SCHEMA))
+    text = text_of(path)
+    assert "Không có ngoại lệ nào trong kỳ." in text
+    assert "Thủ trưởng đơn vị" in text
+
+
+def test_frame_without_optional_columns(tmp_path: Path) -> None:
+    frame = province_rows().select(list(EXCEPTION_SCHEMA))
+    text = text_of(render_province(tmp_path / "bare.pdf", frame))
+    assert "Không rõ xã/phường" in text
+    assert CODE_LABEL[Code.OVERPAID] in text
+
+
+def test_long_listing_paginates_with_repeated_headers(tmp_path: Path) -> None:
+    rows = [row(Code.UNPAID, f"{NAMES[i % 8]} {i}", 1_000_000, 0, order=f"79-202610-{i:07d}",
+                detail="Vắng mặt tại điểm chi trả, đã liên hệ gia đình nhưng chưa gặp được đối tượng")
+            for i in range(600)]
+    path = render_province(tmp_path / "long.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA))
+    pages = PdfReader(path).pages
+    assert len(pages) > 10
+    listing_pages = [unicodedata.normalize("NFC", p.extract_text()) for p in pages[3:-1]]
+    assert all("Mã lệnh chi" in page and "Chi tiết" in page for page in listing_pages)
+    text = text_of(path)
+    assert "79-202610-0000000" in text and "79-202610-0000599" in text
+    assert f"{NAMES[7]} 599" in text
+
+
+@pytest.fixture(scope="module")
+def national_text(tmp_path_factory: pytest.TempPathFactory) -> str:
+    provinces = ["19", "48", "68", "75", "79"]
+    summary = pl.DataFrame([summary_row(code) for code in provinces], schema=SUMMARY_SCHEMA)
+    exceptions = pl.concat([province_rows().with_columns(pl.lit(code).alias("province_code"))
+                            for code in provinces])
+    path = tmp_path_factory.mktemp("national") / "national.pdf"
+    render_national_pdf(path, run=RUN, summary=summary, exceptions=exceptions)
+    return text_of(path)
+
+
+def test_national_summary(national_text: str) -> None:
+    for name in ("Thái Nguyên", "TP Đà Nẵng", "Lâm Đồng", "Đồng Nai", "TP Hồ Chí Minh"):
+        assert name in national_text
+    assert "Tổng cộng" in national_text
+    assert "15.000.000.000" in national_text  # five provinces' ordered VND, summed exactly
+    assert "loại ngoại lệ nhiều nhất" in national_text
+    assert CODE_LABEL[Code.MISSING_RESULT] in national_text
+    assert "Hà Nội, ngày 05 tháng 11 năm 2026" in national_text

@@ -1,0 +1,136 @@
+"""Property tests for the cell parsers and the text folding they rely on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from disburse import text
+from disburse.fixtures.dialects import encode_text, format_amount, tcvn3_encode
+from disburse.loaders.parse import AmountFormat, amount_text, date_text, national_id
+
+TEXT_FORMATS: list[AmountFormat] = ["plain", "dot_thousands", "comma_thousands"]
+DATE_FORMATS = ["%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%Y-%m-%d", "%d.%m.%Y"]
+VIET_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+VIET_VOWELS = "aăâeêioôơuưy"
+VIET_CONSONANTS = "bcdđghklmnpqrstvx"
+TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]
+
+amounts = st.integers(min_value=0, max_value=10**15)
+dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+settings.register_profile("loaders", max_examples=200, deadline=None)
+settings.load_profile("loaders")
+
+
+def run(expr: pl.Expr, values: list[str | None]) -> list[object]:
+    return pl.DataFrame({"raw": values}, schema={"raw": pl.String}).select(expr.alias("out"))["out"].to_list()
+
+
+@st.composite
+def syllables(draw: st.DrawFn) -> str:
+    """Vietnamese-looking words: consonants, a vowel carrying one tone mark, more letters; in NFC."""
+    head = draw(st.text(alphabet=VIET_CONSONANTS, max_size=2))
+    vowel = draw(st.sampled_from(VIET_VOWELS)) + draw(st.sampled_from(TONES))
+    tail = draw(st.text(alphabet=VIET_LETTERS, max_size=3))
+    return unicodedata.normalize("NFC", head + vowel + tail)
+
+
+names = st.lists(syllables(), min_size=1, max_size=4).map(" ".join)
+
+
+@given(amounts, st.sampled_from(TEXT_FORMATS))
+def test_amount_format_round_trips(value: int, fmt: AmountFormat) -> None:
+    formatted = pl.select(format_amount(pl.lit(value, dtype=pl.Int64), fmt)).item()
+    parsed = amount_text(pl.col("raw"), fmt)
+    assert run(parsed.value, [formatted]) == [value]
+    assert run(parsed.reason, [formatted]) == [None]
+
+
+@given(st.integers(min_value=1, max_value=10**12), st.sampled_from(TEXT_FORMATS))
+def test_negative_amounts_are_rejected(value: int, fmt: AmountFormat) -> None:
+    formatted = "-" + pl.select(format_amount(pl.lit(value, dtype=pl.Int64), fmt)).item()
+    parsed = amount_text(pl.col("raw"), fmt)
+    assert run(parsed.value, [formatted]) == [None]
+    assert run(parsed.reason, [formatted]) == ["negative amount"]
+
+
+@given(amounts, st.integers(min_value=1, max_value=99), st.sampled_from(TEXT_FORMATS))
+def test_fractional_amounts_are_rejected(value: int, cents: int, fmt: AmountFormat) -> None:
+    decimal = "," if fmt == "dot_thousands" else "."
+    formatted = pl.select(format_amount(pl.lit(value, dtype=pl.Int64), fmt)).item() + f"{decimal}{cents:02d}"
+    parsed = amount_text(pl.col("raw"), fmt)
+    assert run(parsed.value, [formatted]) == [None]
+    assert run(parsed.reason, [formatted]) == ["fractional amount: VND are whole"]
+
+
+@given(st.text(alphabet="abcxyz /+", min_size=1, max_size=8), st.sampled_from(TEXT_FORMATS))
+def test_non_numbers_are_rejected(junk: str, fmt: AmountFormat) -> None:
+    raw = junk.strip() or "x"
+    parsed = amount_text(pl.col("raw"), fmt)
+    assert run(parsed.value, [raw]) == [None]
+    assert str(run(parsed.reason, [raw])[0]).startswith("not a number")
+
+
+@given(dates, st.sampled_from(DATE_FORMATS))
+def test_dates_round_trip(day: dt.date, fmt: str) -> None:
+    parsed = date_text(pl.col("raw"), fmt)
+    assert run(parsed.value, [day.strftime(fmt)]) == [day]
+    assert run(parsed.reason, [day.strftime(fmt)]) == [None]
+
+
+@given(st.integers(min_value=1, max_value=10**12 - 1))
+def test_cccd_without_leading_zeros_is_padded(number: int) -> None:
+    cccd = f"{number:012d}"
+    as_number = str(int(cccd))  # what a spreadsheet keeps
+    if len(as_number) < 10:
+        return  # 9 digits or fewer is read as a CMND: the documented rule
+    assert run(national_id(pl.col("raw")).value, [as_number, cccd, f" {cccd[:4]} {cccd[4:]} "]) == [cccd] * 3
+
+
+@given(st.integers(min_value=1_000_000, max_value=999_999_999))
+def test_cmnd_is_nine_digits(number: int) -> None:
+    assert run(national_id(pl.col("raw")).value, [str(number)]) == [f"{number:09d}"]
+
+
+def test_national_id_from_number_cell_goes_through_integer() -> None:
+    frame = pl.DataFrame({"raw": ["79123456789", "x"], "typed": [79123456789.0, None]})
+    out = frame.select(national_id(pl.col("raw"), pl.col("typed")).value)
+    assert out.to_series().to_list() == ["079123456789", None]
+
+
+def fold(values: list[str]) -> list[object]:
+    return run(text.fold_name(pl.col("raw")), values)  # type: ignore[arg-type]
+
+
+@given(names)
+def test_fold_ignores_normal_form_case_and_spaces(name: str) -> None:
+    variants = [
+        name,
+        unicodedata.normalize("NFD", name),
+        name.upper(),
+        "  " + name.replace(" ", "   ") + " ",
+    ]
+    assert len(set(fold(variants))) == 1
+
+
+def test_fold_ignores_tone_placement() -> None:
+    assert len(set(fold(["hoà", "hòa", "Uỷ quyền", "Ủy quyền", "thuý", "thúy"]))) == 3
+
+
+@given(names)
+def test_tcvn3_encode_then_decode(name: str) -> None:
+    encoded = text.tcvn3_encode(name)
+    assert run(tcvn3_encode(pl.col("raw")), [name]) == [encoded]  # the writer's vectorised encoder agrees
+    assert run(text.tcvn3_decode(pl.col("raw")), [encoded]) == [
+        unicodedata.normalize("NFC", name.title())
+    ]
+
+
+@given(names)
+def test_cp1258_encoding_round_trips(name: str) -> None:
+    raw = encode_text(name, "cp1258")
+    assert unicodedata.normalize("NFC", raw.decode("cp1258")) == name
