@@ -2,9 +2,9 @@
 
 Rows from ``BENCH_LEDGER_ROWS`` (default 1_000_000). Group ``ledger:sqlite-insert`` holds:
 
-- ``bare_executemany``: the rows already as Python tuples, one ``executemany`` in one transaction into the same
-  migrated ``payout_line`` table (same primary key, same pragmas): the floor for the sqlite3 module.
-- ``ledger_bulk_path``: ``bulk.insert_frame`` from the canonical polars frame (conversion to tuples included).
+- ``bare_executemany``: the rows already as Python tuples, one ``executemany`` in one transaction into
+  the same migrated ``payout_line`` table (same key, same pragmas): the floor for the sqlite3 module.
+- ``ledger_bulk_path``: ``bulk.insert_frame`` from the canonical polars frame (tuples built inside).
 - ``ledger_import_batch``: the whole ``Ledger.import_batch`` (content digest, batch row, audit entry too).
 
 Each benchmark records ``lines_per_s`` in ``extra_info``; the ledger ones also ``ratio_to_bare`` (their
@@ -93,7 +93,9 @@ def fresh(tmp_path: Path) -> Iterator[Fresh]:
 
 
 def _report(benchmark: BenchmarkFixture, name: str) -> None:
-    median = benchmark.stats.stats.median
+    stats = benchmark.stats
+    assert stats is not None
+    median: float = stats.stats.median
     MEDIANS[name] = median
     benchmark.extra_info["rows"] = ROWS
     benchmark.extra_info["lines_per_s"] = round(ROWS / median)
@@ -129,7 +131,7 @@ def test_bare_executemany(benchmark: BenchmarkFixture, frame: pl.DataFrame, fres
         conn.execute("COMMIT")
         conn.close()
 
-    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)  # type: ignore[no-untyped-call]
     _report(benchmark, "bare_executemany")
 
 
@@ -143,7 +145,7 @@ def test_ledger_bulk_path(benchmark: BenchmarkFixture, frame: pl.DataFrame, fres
             insert_frame(conn, "payout_line", frame, PAYOUT_SCHEMA, prefix={"batch_id": 1})
         ledger.close()
 
-    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)  # type: ignore[no-untyped-call]
     _report(benchmark, "ledger_bulk_path")
 
 
@@ -165,5 +167,5 @@ def test_ledger_import_batch(benchmark: BenchmarkFixture, frame: pl.DataFrame, f
         assert receipt.created and receipt.line_count == ROWS
         ledger.close()
 
-    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)  # type: ignore[no-untyped-call]
     _report(benchmark, "ledger_import_batch")

@@ -11,6 +11,7 @@ Rows from ``BENCH_REPORT_ROWS`` (comma-separated, default ``10000,100000``).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -85,8 +86,10 @@ def measure(benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Pa
     """
     before_kb = _status_kb("VmRSS")
     resettable = _reset_peak_rss()
+    cpu = time.process_time()
     benchmark.pedantic(write, args=(path,), rounds=1, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
-    info: dict[str, Any] = {"bytes": path.stat().st_size}
+    # CPU seconds too: on a shared machine wall time varies with the neighbours' load, CPU time much less.
+    info: dict[str, Any] = {"cpu_s": round(time.process_time() - cpu, 2), "bytes": path.stat().st_size}
     if resettable:
         info["peak_rss_growth_mb"] = round(max(0, _status_kb("VmHWM") - before_kb) / 1024, 1)
     if path.suffix == ".pdf":

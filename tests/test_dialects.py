@@ -16,12 +16,12 @@ from disburse.fixtures.write import write_month
 from disburse.loaders.events import load_events
 from disburse.loaders.orders import load_orders
 from disburse.loaders.payouts import load_payouts
-from disburse.profile import all_profiles, pilot_provinces
+from disburse.profile import ProvinceProfile, all_profiles, pilot_provinces
 from disburse.schema import EVENT_SCHEMA, EXPECTED_SCHEMA, ORDER_SCHEMA, empty
 from disburse.text import tcvn3_encode
 
 
-def profile(name: str):  # type: ignore[no-untyped-def]
+def profile(name: str) -> ProvinceProfile:
     return all_profiles()[name]
 
 
@@ -96,9 +96,15 @@ def test_thainguyen_tcvn3_names_and_no_ref_or_fee(tmp_path: Path) -> None:
 
 def test_write_month(tmp_path: Path) -> None:
     payouts = {code: canonical(p) for code, p in pilot_provinces().items()}
-    footers = {code: (int(f["amount_paid_vnd"].sum()), int(f["fee_vnd"].sum())) for code, f in payouts.items()}
+    footers = {
+        code: (int(f["amount_paid_vnd"].sum()), int(f["fee_vnd"].sum())) for code, f in payouts.items()
+    }
     expected = pl.DataFrame(
-        {"code": ["PHANTOM_PAYOUT", "MISSING_RESULT"], "order_id": [None, "79-202610-0000009"], "payout_id": ["X", None]},
+        {
+            "code": ["PHANTOM_PAYOUT", "MISSING_RESULT"],
+            "order_id": [None, "79-202610-0000009"],
+            "payout_id": ["X", None],
+        },
         schema=EXPECTED_SCHEMA,
     )
     month = GeneratedMonth(PERIOD, empty(ORDER_SCHEMA), empty(EVENT_SCHEMA), payouts, footers, expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -46,8 +47,22 @@ def canonical(profile: ProvinceProfile) -> pl.DataFrame:
                 f"{profile.province_code}-202610-0000006",
             ],
             "beneficiary_id": [f"{profile.province_code}-NCC-{i:07d}" for i in range(1, 7)],
-            "national_id": ["001234567890", "079123456789", "123456789", "048200001234", "075300009999", "019100000001"],
-            "full_name": ["Nguyễn Văn An", "Trần Thị Hoà", "Lê Đức Thịnh", "Phạm Thị Ễnh", "Đặng Quốc Việt", "Võ Thị Hòa"],
+            "national_id": [
+                "001234567890",
+                "079123456789",
+                "123456789",
+                "048200001234",
+                "075300009999",
+                "019100000001",
+            ],
+            "full_name": [
+                "Nguyễn Văn An",
+                "Trần Thị Hoà",
+                "Lê Đức Thịnh",
+                "Phạm Thị Ễnh",
+                "Đặng Quốc Việt",
+                "Võ Thị Hòa",
+            ],
             "amount_paid_vnd": paid,
             "fee_vnd": fee,
             "paid_on": [dt.date(2026, 10, d) for d in (1, 3, 5, 10)] + [None, None],
@@ -67,11 +82,17 @@ def expected_after_load(frame: pl.DataFrame, profile: ProvinceProfile) -> pl.Dat
     if profile.name_encoding == "tcvn3":
         out = out.with_columns(pl.col("full_name").str.to_titlecase())
     return out.with_columns(
-        [pl.lit(None, dtype=PAYOUT_SCHEMA[c]).alias(c) for c in PAYOUT_SCHEMA if c not in mapped and c not in ("province_code", "period")]
+        [
+            pl.lit(None, dtype=PAYOUT_SCHEMA[c]).alias(c)
+            for c in PAYOUT_SCHEMA
+            if c not in mapped and c not in ("province_code", "period")
+        ]
     )
 
 
-def write(tmp_path: Path, profile: ProvinceProfile, frame: pl.DataFrame, footer: tuple[int, int] | None = None) -> Path:
+def write(
+    tmp_path: Path, profile: ProvinceProfile, frame: pl.DataFrame, footer: tuple[int, int] | None = None
+) -> Path:
     path = tmp_path / payout_filename(profile, PERIOD)
     write_payouts(frame, profile, path, footer)
     return path
@@ -91,8 +112,6 @@ def test_round_trip_every_dialect(tmp_path: Path, dialect: str) -> None:
     assert loaded.rejects.schema == pl.Schema(REJECT_SCHEMA)
     assert_frame_equal(loaded.frame, expected_after_load(frame, profile))
     assert loaded.frame.schema == pl.Schema(PAYOUT_SCHEMA)
-    import hashlib
-
     assert loaded.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -184,7 +203,10 @@ def test_unpaid_status_with_amount_is_rejected(tmp_path: Path) -> None:
     tamper(path, "Chi tại nhà", "Vắng mặt")  # a paid line (500.000) now says the person was absent
     reject = single_reject(path, profile, frame.height)
     assert (reject["row"], reject["column"], reject["value"], reject["reason"]) == (
-        4, "Số tiền", "500.000", "unpaid status with an amount paid"
+        4,
+        "Số tiền",
+        "500.000",
+        "unpaid status with an amount paid",
     )
 
 
@@ -208,7 +230,10 @@ def test_unknown_ward_code_is_rejected(tmp_path: Path) -> None:
     tamper(path, f";{ward};", ";99999;")
     reject = single_reject(path, profile, frame.height)
     assert (reject["row"], reject["column"], reject["value"], reject["reason"]) == (
-        5, "Mã xã", "99999", "ward code unknown to the GSO list"
+        5,
+        "Mã xã",
+        "99999",
+        "ward code unknown to the GSO list",
     )
 
 
@@ -225,7 +250,12 @@ def test_paid_line_without_date_is_rejected(tmp_path: Path) -> None:
     profile, frame, path = hcm_file(tmp_path)
     tamper(path, "01/10/2026", "")
     reject = single_reject(path, profile, frame.height)
-    assert (reject["row"], reject["column"], reject["value"], reject["reason"]) == (2, "Ngày chi", None, "missing value")
+    assert (reject["row"], reject["column"], reject["value"], reject["reason"]) == (
+        2,
+        "Ngày chi",
+        None,
+        "missing value",
+    )
 
 
 def test_spreadsheet_cells_that_are_not_whole_numbers(tmp_path: Path) -> None:
@@ -233,7 +263,10 @@ def test_spreadsheet_cells_that_are_not_whole_numbers(tmp_path: Path) -> None:
     frame = canonical(profile)
     path = write(tmp_path, profile, frame)
     # Rewrite the sheet with a text amount, a fractional number cell and a text date in a date column.
-    cells = {"Số tiền": {0: "một triệu", 1: 2_789_000.5}, "Ngày chi": {2: "05/10/2026"}}
+    cells: dict[str, dict[int, object]] = {
+        "Số tiền": {0: "một triệu", 1: 2_789_000.5},
+        "Ngày chi": {2: "05/10/2026"},
+    }
     rewrite_danang(path, profile, frame, cells)
     loaded = load_payouts(path, profile, PERIOD)
     got = loaded.rejects.select("row", "column", "value", "reason").rows()
@@ -245,7 +278,9 @@ def test_spreadsheet_cells_that_are_not_whole_numbers(tmp_path: Path) -> None:
     assert loaded.frame.height == frame.height - 3
 
 
-def rewrite_danang(path: Path, profile: ProvinceProfile, frame: pl.DataFrame, cells: dict[str, dict[int, object]]) -> None:
+def rewrite_danang(
+    path: Path, profile: ProvinceProfile, frame: pl.DataFrame, cells: dict[str, dict[int, object]]
+) -> None:
     """A hand-made danang sheet (as an officer editing the file would leave it)."""
     from disburse.fixtures.dialects import _file_columns
 
@@ -272,7 +307,7 @@ def test_danang_national_id_number_cells_get_their_zeros_back(tmp_path: Path) ->
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="nope.csv"):
+    with pytest.raises(InputError, match=r"nope\.csv"):
         load_payouts(tmp_path / "nope.csv", all_profiles()["hcm"], PERIOD)
 
 
@@ -324,7 +359,7 @@ def test_unknown_sheet(tmp_path: Path) -> None:
 def test_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "fake.xlsx"
     path.write_text("not a zip")
-    with pytest.raises(InputError, match="fake.xlsx"):
+    with pytest.raises(InputError, match=r"fake\.xlsx"):
         load_payouts(path, all_profiles()["danang"], PERIOD)
 
 
@@ -334,3 +369,35 @@ def test_every_paid_status_needs_a_date_but_unpaid_ones_do_not(tmp_path: Path) -
     loaded = load_payouts(write(tmp_path, profile, frame), profile, PERIOD)
     unpaid = loaded.frame.filter(~pl.col("status").is_in(sorted(PAID_STATUSES)))
     assert unpaid["paid_on"].null_count() == unpaid.height == 2
+
+
+def test_cells_padded_with_spaces_are_read_trimmed(tmp_path: Path) -> None:
+    profile, frame, path = hcm_file(tmp_path)
+    tamper(path, ";2.789.000;", "; 2.789.000 ;")
+    tamper(path, "03/10/2026", "03/10/2026  ")
+    tamper(path, "GD790000001", " GD790000001")
+    loaded = load_payouts(path, profile, PERIOD)
+    assert loaded.rejects.is_empty(), loaded.rejects
+    assert_frame_equal(loaded.frame, frame)
+
+
+def test_unreadable_footer_total_is_a_reject(tmp_path: Path) -> None:
+    profile = all_profiles()["hcm"]
+    frame = canonical(profile)
+    path = write(tmp_path, profile, frame, (1_000_000, 6_600))
+    tamper(path, ";1.000.000;6.600;", ";một triệu;6.600;")
+    loaded = load_payouts(path, profile, PERIOD)
+    assert loaded.rejects.select("row", "column", "value").rows() == [
+        (frame.height + 2, "Số tiền", "một triệu")
+    ]
+    assert loaded.frame.height == frame.height
+
+
+def test_nfd_and_old_tone_placement_status_words_are_understood(tmp_path: Path) -> None:
+    import unicodedata
+
+    profile, _, path = hcm_file(tmp_path)
+    tamper(path, "Ủy quyền", unicodedata.normalize("NFD", "UỶ QUYỀN"))
+    loaded = load_payouts(path, profile, PERIOD)
+    assert loaded.rejects.is_empty()
+    assert loaded.frame["status"][1] == "PAID_PROXY"

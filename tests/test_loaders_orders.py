@@ -116,14 +116,26 @@ def test_bad_order_rows(
 ) -> None:
     path = csv_orders(tmp_path, **{column: values})
     loaded = load_orders(path)
-    rejects = loaded.rejects.filter(pl.col("reason") != "missing value") if column == "ward_code" else loaded.rejects
-    assert rejects.row(0, named=True) == {"file": "orders.csv", "row": row, "column": column, "value": value, "reason": reason}
+    rejects = (
+        loaded.rejects.filter(pl.col("reason") != "missing value")
+        if column == "ward_code"
+        else loaded.rejects
+    )
+    assert rejects.row(0, named=True) == {
+        "file": "orders.csv",
+        "row": row,
+        "column": column,
+        "value": value,
+        "reason": reason,
+    }
     assert loaded.frame.height + loaded.rejects["row"].n_unique() == 3  # nothing lost
 
 
 def test_orders_file_missing_a_column(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
-    orders().drop("covers").with_columns(pl.lit(1).alias("extra")).drop("national_id").write_parquet(path.with_suffix(".parquet"))
+    orders().drop("covers").with_columns(pl.lit(1).alias("extra")).drop("national_id").write_parquet(
+        path.with_suffix(".parquet")
+    )
     with pytest.raises(InputError, match=r"orders\.parquet.*'national_id'"):
         load_orders(path.with_suffix(".parquet"))
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from polars.testing import assert_frame_equal
+from test_loaders import PERIOD, canonical
 
 from disburse import profile as profile_module
 from disburse.fixtures.dialects import payout_filename, write_payouts
 from disburse.loaders.payouts import load_payouts
-from test_loaders import PERIOD, canonical
 
 # Old Đắk Nông post-office files (legacy code 67, now part of Lâm Đồng 68): their own headers, `|`-separated
 # UTF-8 with BOM, dd.mm.yyyy dates, comma thousands, a footer and their own status words.
@@ -75,7 +75,7 @@ def test_sixth_profile_writes_and_loads_without_code(profiles_dir: Path, tmp_pat
     paid, fee = int(frame["amount_paid_vnd"].sum()), int(frame["fee_vnd"].sum())
     write_payouts(frame, profile, path, (paid, fee))
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and "|1,500,000|".encode() in raw
+    assert raw.startswith(b"\xef\xbb\xbf") and b"|1,500,000|" in raw
     loaded = load_payouts(path, profile, PERIOD)
     assert loaded.rejects.is_empty(), loaded.rejects
     assert_frame_equal(loaded.frame, frame)

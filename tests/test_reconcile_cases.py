@@ -353,8 +353,8 @@ def test_thainguyen_line_covers_open_and_current_orders_of_the_beneficiary() -> 
         "amount_vnd": 500_000,
     }
     old = prior("19-202609-0000001", "OPEN", True, period="2026-09", **kw)
-    cur = [order("19-202610-0000001", **kw),
-           order("19-202610-0000002", **{**kw, "allowance_code": "BTXH.KT", "amount_vnd": 750_000})]  # fmt: skip
+    second = {**kw, "allowance_code": "BTXH.KT", "amount_vnd": 750_000}
+    cur = [order("19-202610-0000001", **kw), order("19-202610-0000002", **second)]
     thai = line("TN1", None, province_code="19", beneficiary_id="19-BTXH-0000001", fee_vnd=None,
                 amount_paid_vnd=1_750_000)  # fmt: skip
     result = run(cur, [thai], prior_orders=[old])

@@ -82,8 +82,8 @@ def test_splitting_a_payout_file_changes_nothing_but_control_totals(
     def honest_footer(part: pl.DataFrame, name: str) -> dict[str, object]:
         paid = int(part.filter(pl.col("status").str.starts_with("PAID"))["amount_paid_vnd"].sum())
         fee = int(part["fee_vnd"].fill_null(0).sum())
-        return {"province_code": province, "period": inp.period, "source_name": name,
-                "footer_paid_vnd": paid, "footer_fee_vnd": fee, "lines_paid_vnd": paid, "lines_fee_vnd": fee}  # fmt: skip
+        return {"province_code": province, "period": inp.period, "source_name": name, "footer_paid_vnd": paid,
+                "footer_fee_vnd": fee, "lines_paid_vnd": paid, "lines_fee_vnd": fee}  # fmt: skip
 
     controls = inp.control_totals.filter(~mine)
     if not inp.control_totals.filter(mine).is_empty():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,12 @@ from typing import Any
 import polars as pl
 import pytest
 from pypdf import PdfReader
+from reportlab.platypus import Flowable, Paragraph
 
 from disburse.profile import pilot_provinces
 from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
+from disburse.reports.pdf_doc import StreamingDoc
+from disburse.reports.pdf_styles import styles
 from disburse.reports.vn import CODE_ACTION, CODE_LABEL
 from disburse.schema import EXCEPTION_SCHEMA, SEVERITY, SUMMARY_SCHEMA, Code
 
@@ -211,3 +215,59 @@ def test_national_summary(national_text: str) -> None:
     assert "loại ngoại lệ nhiều nhất" in national_text
     assert CODE_LABEL[Code.MISSING_RESULT] in national_text
     assert "Hà Nội, ngày 05 tháng 11 năm 2026" in national_text
+
+
+def test_unknown_code_falls_back_to_its_name(tmp_path: Path) -> None:
+    rows = [{**row(Code.UNPAID, NAMES[0], 1_000, 0), "code": "NEW_CODE", "severity": None}]
+    text = text_of(render_province(tmp_path / "new.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA)))
+    assert "NEW_CODE" in text and "Rà soát và xử lý theo quy định." in text
+
+
+def test_listing_pages_name_their_code_in_the_footer(tmp_path: Path) -> None:
+    rows = [row(Code.UNPAID, NAMES[i % 8], 1_000_000, 0, order=f"79-202610-{i:07d}") for i in range(300)]
+    path = render_province(tmp_path / "footer.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA))
+    pages = [unicodedata.normalize("NFC", p.extract_text()) for p in PdfReader(path).pages]
+    continued = [page for page in pages if "Việc cần làm" not in page and "79-202610-" in page]
+    assert continued
+    assert all("Thông tin · Chưa chi trả, chuyển kỳ sau (UNPAID)" in page for page in continued)
+
+
+class _Probe(Paragraph):  # type: ignore[misc]  # reportlab is untyped
+    """Records, when drawn, how many flowables the generator had produced by then."""
+
+    def __init__(self, produced: list[int], drawn_ahead: list[int]) -> None:
+        super().__init__("dòng", styles().body)
+        self._produced, self._ahead = produced, drawn_ahead
+
+    def draw(self) -> None:
+        self._ahead.append(self._produced[0])
+        super().draw()
+
+
+def test_document_pulls_flowables_lazily(tmp_path: Path) -> None:
+    produced: list[int] = [0]
+    drawn_at: list[int] = []
+
+    def flowables() -> Iterator[Flowable]:
+        for _ in range(400):
+            produced[0] += 1
+            yield _Probe(produced, drawn_at)
+
+    StreamingDoc(tmp_path / "lazy.pdf", title="t", footer="f").build_from(flowables())
+    assert len(drawn_at) == 400
+    # When the k-th flowable is drawn the generator is only a few flowables ahead, never 400.
+    assert max(at - k for k, at in enumerate(drawn_at, start=1)) <= 10
+
+
+def test_long_words_in_details_are_cut_to_the_column(tmp_path: Path) -> None:
+    name = "KQ_79_202610_buu_dien_thanh_pho_ho_chi_minh_lan_2_final_v3.csv"
+    rows = [row(Code.CONTROL_TOTAL_MISMATCH, None, 1, 2, order=None, payout=None, detail=f"Tệp {name} lệch")]
+    text = text_of(render_province(tmp_path / "word.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA)))
+    assert name not in text  # cut across lines…
+    assert name in text.replace(" ", "")  # …but every letter is there, in order
+
+
+def test_a_huge_detail_is_cut_to_a_page_sized_row(tmp_path: Path) -> None:
+    rows = [row(Code.OVERPAID, NAMES[0], 1, 2, detail="Ghi chú rất dài của bưu điện. " * 400)]
+    text = text_of(render_province(tmp_path / "huge.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA)))
+    assert "… (xem đầy đủ trong exceptions.csv)" in text

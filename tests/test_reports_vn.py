@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -59,6 +59,12 @@ def test_dates_and_periods() -> None:
     assert vn.period_label("2026-10") == "tháng 10/2026"
     assert vn.datetime_label(moment) == "05/11/2026 09:30"
     assert vn.place_date_line("TP Hồ Chí Minh", moment) == "TP Hồ Chí Minh, ngày 05 tháng 11 năm 2026"
+
+
+def test_aware_times_are_shown_in_vietnam_time() -> None:
+    late_utc = datetime(2026, 11, 5, 20, 15, tzinfo=UTC)  # already the 6th in Hà Nội
+    assert vn.datetime_label(late_utc) == "06/11/2026 03:15"
+    assert vn.place_date_line("Đồng Nai", late_utc) == "Đồng Nai, ngày 06 tháng 11 năm 2026"
 
 
 def test_ward_names_from_vietnam_provinces_with_fallback() -> None:

@@ -125,12 +125,30 @@ def test_fold_ignores_tone_placement() -> None:
 def test_tcvn3_encode_then_decode(name: str) -> None:
     encoded = text.tcvn3_encode(name)
     assert run(tcvn3_encode(pl.col("raw")), [name]) == [encoded]  # the writer's vectorised encoder agrees
-    assert run(text.tcvn3_decode(pl.col("raw")), [encoded]) == [
-        unicodedata.normalize("NFC", name.title())
-    ]
+    assert run(text.tcvn3_decode(pl.col("raw")), [encoded]) == [unicodedata.normalize("NFC", name.title())]
 
 
 @given(names)
 def test_cp1258_encoding_round_trips(name: str) -> None:
     raw = encode_text(name, "cp1258")
     assert unicodedata.normalize("NFC", raw.decode("cp1258")) == name
+
+
+def clean_column(values: list[str]) -> list[object]:
+    from disburse.loaders.clean import clean
+
+    return clean(pl.DataFrame({"c": values}, schema={"c": pl.String}))["c"].to_list()
+
+
+@given(st.lists(names, min_size=1, max_size=5))
+def test_loader_nfc_of_nfd_and_cp1258_text(values: list[str]) -> None:
+    nfd = [unicodedata.normalize("NFD", v) for v in values]
+    cp1258 = [encode_text(v, "cp1258").decode("cp1258") for v in values]
+    assert clean_column(nfd) == values
+    assert clean_column(cp1258) == values
+
+
+@given(st.lists(st.text(min_size=1, max_size=12).map(str.strip).filter(bool), min_size=1, max_size=5))
+def test_loader_nfc_of_any_text(values: list[str]) -> None:
+    got = clean_column(values)
+    assert got == [unicodedata.normalize("NFC", v).strip() or None for v in values]

@@ -1,4 +1,24 @@
-"""The ledger: the only code that talks to the database (SQLAlchemy models, Alembic migrations, bulk I/O)."""
+"""The ledger: the only code that talks to the database (SQLite or PostgreSQL through psycopg 3).
+
+``Ledger`` (ledger.py) is the whole public surface; the modules behind it hold one concern each:
+
+- models.py      SQLAlchemy 2.0 typed tables; migrations/ (Alembic, packaged with alembic.ini) creates them
+- engine.py      URL resolution, SQLite pragmas (WAL, busy timeout, foreign keys), write/read transactions
+- migrate.py     ``alembic upgrade head`` from the installed package
+- bulk.py        frames in (executemany / COPY) and out (cursor rows / COPY TO) without ORM objects
+- codec.py       canonical frame <-> stored columns (``covers`` as comma-joined text)
+- digest.py      content digest of a batch's canonical lines (recomputed by verify)
+- batches.py     import (idempotent by sha256), supersede / reverse by new rows, listing
+- inputs.py      ``reconcile_input``: a period's orders, prior orders with their state, events, payouts
+- runs.py        ``record_run`` (idempotent by period + params + batch ids), ``run_results``
+- journal.py     double-entry postings of each run's summary, balances, cash close
+- exception_cases.py  exception identity across runs, acknowledged / resolved
+- periods.py     close / reopen per province and period
+- audit.py       hash-chained append-only audit log
+- history.py, verify.py
+
+Nothing is ever updated or deleted: corrections are new rows, which is what ``verify()`` relies on.
+"""
 
 from disburse.ledger.ledger import Ledger
 from disburse.ledger.receipts import BatchReceipt, RunReceipt

@@ -3,7 +3,8 @@
 SQLite: ``executemany`` on the raw sqlite3 connection, inside the caller's transaction, with one tuple per
 row built from whole columns (``Series.to_list`` + ``zip``: no per-row Python beyond the tuple itself).
 PostgreSQL: ``COPY ... FROM STDIN`` fed with CSV that polars writes in Rust.
-Reading: ``COPY ... TO STDOUT`` parsed by polars on PostgreSQL; ``polars.read_database`` on SQLite.
+Reading: ``COPY ... TO STDOUT`` parsed by polars on PostgreSQL; on SQLite the raw cursor's rows go into
+polars frames of the declared schema chunk by chunk.
 """
 
 from __future__ import annotations
@@ -104,22 +105,36 @@ def read_frame(
     if conn.dialect.name == "postgresql":
         raw = _read_copy(conn, query, params, schema)
     else:
-        # The raw sqlite3 connection (same transaction): polars probes SQLAlchemy connections for asyncio
-        # support, which needs greenlet, not installed here.
-        sqlite_connection: Any = conn.connection.driver_connection
-        raw = pl.read_database(
-            query,
-            connection=sqlite_connection,
-            execute_options={"parameters": params},
-            infer_schema_length=None,
-        )
-        if raw.width == 0 or raw.height == 0:
-            raw = pl.DataFrame(schema={name: _loose(dtype) for name, dtype in schema.items()})
+        raw = _read_sqlite(conn, query, params, schema)
     return from_storage(raw, schema)
 
 
-def _loose(dtype: pl.DataType) -> pl.DataType:
-    return pl.String() if isinstance(dtype, pl.List) else dtype
+def _sqlite_dtype(dtype: pl.DataType) -> pl.DataType:
+    # How SQLite hands the value back: lists are comma-joined text, dates ISO text, booleans 0/1.
+    if isinstance(dtype, (pl.List, pl.Date)):
+        return pl.String()
+    if isinstance(dtype, pl.Boolean):
+        return pl.Int64()
+    return dtype
+
+
+def _read_sqlite(conn: Connection, query: str, params: Mapping[str, Any], schema: Schema) -> pl.DataFrame:
+    """Rows from the raw sqlite3 cursor (same transaction) into frames of a declared schema, by chunk.
+
+    Not ``polars.read_database``: given a SQLAlchemy connection it probes for asyncio support (needs
+    greenlet, not a dependency), and given the sqlite3 one it infers types row by row; building each chunk
+    against the declared schema measured 20-35 % faster and bounds the Python rows alive at once.
+    """
+    loose = {name: _sqlite_dtype(dtype) for name, dtype in schema.items()}
+    raw: Any = conn.connection.driver_connection
+    cursor = raw.execute(query, params)
+    try:
+        chunks = []
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            chunks.append(pl.DataFrame(rows, schema=loose, orient="row"))
+    finally:
+        cursor.close()
+    return pl.concat(chunks) if chunks else pl.DataFrame(schema=loose)
 
 
 def _read_copy(conn: Connection, query: str, params: Mapping[str, Any], schema: Schema) -> pl.DataFrame:

@@ -123,12 +123,6 @@ def list_cases(
         .group_by(ExceptionStatus.case_id)
         .subquery()
     )
-    in_latest = (
-        select(RunException.exception_key)
-        .where(RunException.run_id.in_(select(func.max(Run.id)).group_by(Run.period)))
-        .where(RunException.exception_key == ExceptionCase.exception_key)
-        .exists()
-    )
     query = (
         select(
             ExceptionCase.exception_key,
@@ -144,7 +138,6 @@ def list_cases(
             ExceptionStatus.note,
             ExceptionStatus.changed_by,
             ExceptionStatus.changed_at,
-            in_latest.label("in_latest_run"),
         )
         .outerjoin(latest_status, latest_status.c.case_id == ExceptionCase.id)
         .outerjoin(ExceptionStatus, ExceptionStatus.id == latest_status.c.status_id)
@@ -161,4 +154,15 @@ def list_cases(
     if status is not None:
         query = query.where(func.coalesce(ExceptionStatus.status, NEW) == status)
     rows = [tuple(audit.naive_utc(v) for v in row) for row in conn.execute(query)]
-    return pl.DataFrame(rows, schema=EXCEPTION_LIST_SCHEMA, orient="row")
+    listed = {k: v for k, v in EXCEPTION_LIST_SCHEMA.items() if k != "in_latest_run"}
+    cases = pl.DataFrame(rows, schema=listed, orient="row")
+    # Still reported by the latest run of its period? A set join here: a correlated EXISTS per case
+    # was quadratic without an index on run_exception.exception_key (kept off for bulk insert speed).
+    latest = select(func.max(Run.id)).group_by(Run.period)
+    if period is not None:
+        latest = latest.where(Run.period == period)
+    current = conn.execute(
+        select(RunException.exception_key).distinct().where(RunException.run_id.in_(latest))
+    ).scalars()
+    keys = pl.Series("exception_key", list(current), dtype=pl.String)
+    return cases.with_columns(pl.col("exception_key").is_in(keys.implode()).alias("in_latest_run"))

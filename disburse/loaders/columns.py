@@ -63,5 +63,11 @@ def split_footer(
     if hits.height == 0:
         return frame, None
     footer_row = hits.get_column(ROW).max()
-    is_footer = pl.col(ROW) == footer_row
-    return frame.filter(~is_footer), frame.filter(is_footer)
+    position = frame.get_column(ROW).search_sorted(footer_row, side="left")  # rows are in file order
+    assert isinstance(position, int)
+    footer = frame.slice(position, 1)
+    if position == frame.height - 1:
+        # The usual last line: a zero-copy slice. A filter would leave the columns' chunks misaligned,
+        # which makes every later eager select on 1M rows realign them.
+        return frame.slice(0, position), footer
+    return pl.concat([frame.slice(0, position), frame.slice(position + 1)]).rechunk(), footer

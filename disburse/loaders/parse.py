@@ -8,6 +8,7 @@ not the parser's business: ``required`` turns it into a reject.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Final, Literal
@@ -46,6 +47,49 @@ def required(raw: pl.Expr, parsed: Parsed, *, needed: pl.Expr | bool = True, wha
     return Parsed(parsed.value, reason)
 
 
+def any_row(frame: pl.DataFrame, cond: pl.Expr) -> bool:
+    """Whether ``cond`` holds on some row."""
+    return bool(frame.select(cond.fill_null(False).any()).item())
+
+
+class Probe:
+    """Lets a parser skip a costly pass that no row of the frame needs (a decision per column, not per
+    row), with all such questions answered by one parallel ``select``: build the parsers once to record
+    the questions (every answer is then "yes"), call ``resolve``, and build them again."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+        self._asked: dict[str, pl.Expr] = {}
+        self._answers: dict[str, bool] | None = None
+        self._memo: dict[str, pl.Expr] = {}
+
+    def once(self, key: str, build: Callable[[], pl.Expr]) -> pl.Expr:
+        """An expression that costs a pass over the frame to build (e.g. a word map), built once."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def any(self, cond: pl.Expr) -> bool:
+        key = str(cond)
+        if self._answers is None:
+            self._asked[key] = cond
+            return True
+        if key not in self._answers:
+            return any_row(self._frame, cond)
+        return self._answers[key]
+
+    def resolve(self) -> None:
+        keys = list(self._asked)
+        row = (
+            self._frame.select(
+                [self._asked[k].fill_null(False).any().alias(f"q{i}") for i, k in enumerate(keys)]
+            ).row(0)
+            if keys
+            else ()
+        )
+        self._answers = {k: bool(v) for k, v in zip(keys, row, strict=True)}
+
+
 # --- money ---
 
 _SEPARATORS: Final[dict[str, tuple[str | None, str]]] = {
@@ -56,15 +100,17 @@ _SEPARATORS: Final[dict[str, tuple[str | None, str]]] = {
 }
 
 
-def amount_text(raw: pl.Expr, fmt: AmountFormat) -> Parsed:
-    """Whole VND written as text. A decimal part of zeros (``1.500.000,00``) is whole; any other is not."""
+def amount_text(raw: pl.Expr, fmt: AmountFormat, probe: Probe | None = None) -> Parsed:
+    """Whole VND written as text. A decimal part of zeros (``1.500.000,00``) is whole; any other is not.
+    Given ``probe``, the decimal-part pass is skipped when no cell has a decimal separator."""
     thousands, decimal = _SEPARATORS["plain" if fmt == "number" else fmt]
     grouped = rf"\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+" if thousands else None
     whole = rf"(?:\d+|{grouped})" if grouped else r"\d+"
     dec = re.escape(decimal)
     is_whole = raw.str.contains(rf"^{whole}(?:{dec}0+)?$")
     is_fraction = raw.str.contains(rf"^-?{whole}{dec}\d+$")
-    digits = raw.str.replace(rf"{dec}0+$", "")
+    has_decimals = probe is None or probe.any(raw.str.contains(decimal, literal=True))
+    digits = raw.str.replace(rf"{dec}0+$", "") if has_decimals else raw
     if thousands:
         digits = digits.str.replace_all(thousands, "", literal=True)
     value = pl.when(is_whole).then(digits.cast(pl.Int64, strict=False))
@@ -134,24 +180,18 @@ def date_cell(raw: pl.Expr, typed: pl.Expr) -> Parsed:
 # --- identifiers and text ---
 
 
-def any_row(frame: pl.DataFrame, cond: pl.Expr) -> bool:
-    """Whether ``cond`` holds on some row: lets a parser skip a costly pass that no row needs (a decision
-    per column, not per row)."""
-    return bool(frame.select(cond.fill_null(False).any()).item())
-
-
 _NORMAL_ID: Final[str] = r"^(?:\d{9}|\d{12})$"
 
 
-def national_id(raw: pl.Expr, typed: pl.Expr | None = None, frame: pl.DataFrame | None = None) -> Parsed:
+def national_id(raw: pl.Expr, typed: pl.Expr | None = None, probe: Probe | None = None) -> Parsed:
     """Normalised national id; a number cell goes through Int64 (never its float text). Only 12-digit CCCD
-    and 9-digit CMND numbers exist once normalised. Given ``frame``, a column that is already normal
+    and 9-digit CMND numbers exist once normalised. Given ``probe``, a column that is already normal
     skips ``text.normalise_national_id`` (which would return it unchanged)."""
     source = raw
     if typed is not None:
         as_int = pl.when(typed == typed.floor()).then(typed.cast(pl.Int64, strict=False)).cast(pl.String)
         source = pl.coalesce(as_int, raw)
-    if typed is None and frame is not None and not any_row(frame, ~raw.str.contains(_NORMAL_ID)):
+    if typed is None and probe is not None and not probe.any(~raw.str.contains(_NORMAL_ID)):
         value = raw
     else:
         value = text.normalise_national_id(source)
@@ -168,19 +208,23 @@ def ward_codes() -> pl.Series:
     return pl.Series("ward_code", sorted(f"{int(code):05d}" for code in WardCode), dtype=pl.String)
 
 
-def ward_code(raw: pl.Expr) -> Parsed:
-    """Spreadsheets drop the leading zeros of ward codes written as numbers: pad digits to 5."""
-    padded = pl.when(raw.str.contains(r"^\d{1,5}$")).then(raw.str.zfill(5)).otherwise(raw)
+def ward_code(raw: pl.Expr, probe: Probe | None = None) -> Parsed:
+    """Spreadsheets drop the leading zeros of ward codes written as numbers: pad digits to 5 (a pass
+    skipped, given ``probe``, when every code has 5 characters already)."""
+    if probe is not None and not probe.any(raw.str.len_bytes() != 5):
+        padded = raw
+    else:
+        padded = pl.when(raw.str.contains(r"^\d{1,5}$")).then(raw.str.zfill(5)).otherwise(raw)
     known = padded.is_in(ward_codes().implode())
     reason = pl.when(raw.is_not_null() & ~known).then(pl.lit("ward code unknown to the GSO list"))
     return Parsed(pl.when(known).then(padded), reason)
 
 
-def name(raw: pl.Expr, *, tcvn3: bool = False, frame: pl.DataFrame | None = None) -> Parsed:
+def name(raw: pl.Expr, *, tcvn3: bool = False, probe: Probe | None = None) -> Parsed:
     """Names as ``text.nfc`` gives them. The raw table is already NFC and trimmed, so only runs of white
-    space are left to collapse, and only when (given ``frame``) some cell has them."""
+    space are left to collapse, and only when (given ``probe``) some cell has them."""
     value = text.tcvn3_decode(raw) if tcvn3 else raw
-    if frame is None or any_row(frame, raw.str.contains(r"\s\s|[^\S ]")):
+    if probe is None or probe.any(raw.str.contains(r"\s\s|[^\S ]")):
         value = text.nfc(value)
     return Parsed(value, _NULL_STR)
 

@@ -8,6 +8,7 @@ import polars as pl
 
 from disburse.errors import InputError
 from disburse.loaders import parse
+from disburse.loaders.clean import has_padding, strip_all
 from disburse.loaders.columns import resolve_headers, split_footer
 from disburse.loaders.model import LoadedPayouts
 from disburse.loaders.parse import Parsed
@@ -48,10 +49,23 @@ def _typed_fields(profile: ProvinceProfile) -> dict[str, TypedKind]:
     return wanted
 
 
+# Fields whose text is kept as is (the others are parsed into ASCII values): only they need NFC.
+_TEXT_FIELDS = ("payout_id", "order_ref", "beneficiary_id", "full_name", "post_office_code")
+
+
 def _read(path: Path, profile: ProvinceProfile) -> RawTable:
     if profile.container == "csv":
+
+        def text_headers(headers: tuple[str, ...]) -> list[str]:
+            found = resolve_headers(headers, profile.columns, path.name, optional=profile.columns.values())
+            return [found[f] for f in _TEXT_FIELDS if f in found]
+
         return read_csv(
-            path, encoding=profile.encoding, delimiter=profile.delimiter, header_row=profile.header_row
+            path,
+            encoding=profile.encoding,
+            delimiter=profile.delimiter,
+            header_row=profile.header_row,
+            nfc_columns=text_headers,
         )
     typed = _typed_fields(profile)
 
@@ -69,29 +83,45 @@ def _parser(
     profile: ProvinceProfile,
     frame: pl.DataFrame,
     header: str,
+    probe: parse.Probe,
 ) -> Parsed:
     """The one place that knows how each canonical field is read; the profile picks the variant."""
     if field in ("amount_paid_vnd", "fee_vnd"):
         if typed is not None:
             return parse.amount_number(raw, typed)
-        return parse.amount_text(raw, profile.amount_format)
+        return parse.amount_text(raw, profile.amount_format, probe)
     if field == "paid_on":
         return parse.date_cell(raw, typed) if typed is not None else parse.date_text(raw, profile.date_format)
     if field in ("national_id", "receiver_national_id"):
-        return parse.national_id(raw, typed, frame)
+        return parse.national_id(raw, typed, probe)
     if field == "full_name":
-        return parse.name(raw, tcvn3=profile.name_encoding == "tcvn3", frame=frame)
+        return parse.name(raw, tcvn3=profile.name_encoding == "tcvn3", probe=probe)
     if field == "ward_code":
-        return parse.ward_code(raw)
+        return parse.ward_code(raw, probe)
     if field == "status":
-        value = parse.word_map(frame, header, {w: str(s) for w, s in profile.status_words.items()})
+        words = {w: str(s) for w, s in profile.status_words.items()}
+        value = probe.once(f"status:{header}", lambda: parse.word_map(frame, header, words))
         reason = pl.when(raw.is_not_null() & value.is_null()).then(
             pl.lit(f"unknown status (expected one of {', '.join(profile.status_words)})")
         )
         return Parsed(value, reason)
-    if field == "order_ref" and parse.any_row(frame, raw.str.contains(r"\s\||\|\s")):
+    if field == "order_ref" and probe.any(raw.str.contains(r"\s\||\|\s")):
         return Parsed(raw.str.replace_all(r"\s*\|\s*", "|"), pl.lit(None, pl.String))
     return parse.plain_text(raw)
+
+
+def _typed(raw: RawTable, header: str) -> pl.Expr | None:
+    name = raw.typed.get(header)
+    return pl.col(name) if name else None
+
+
+def has_duplicates(values: pl.Series) -> bool:
+    """Post offices number their lines in order: a sorted column only needs its neighbours compared,
+    which is much cheaper than hashing 1M ids."""
+    values = values.drop_nulls()
+    if values.is_sorted():
+        return bool((values == values.shift(1)).any())
+    return values.n_unique() < values.len()
 
 
 def _line_checks(headers: dict[str, str], frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
@@ -113,7 +143,7 @@ def _line_checks(headers: dict[str, str], frame: pl.DataFrame) -> tuple[pl.DataF
         missing = pl.when(missing_date).then(pl.lit("missing value"))
         checks.append(Check(date_header, pl.col(date_header), missing, missing_date))
     pid = _field("payout_id")
-    if frame.get_column(pid).is_duplicated().any():
+    if has_duplicates(frame.get_column(pid)):
         first_row = pl.col(ROW).min().over(pid)
         dup = pl.col(pid).is_not_null() & (pl.col(ROW) != first_row)
         frame = frame.with_columns(
@@ -169,6 +199,17 @@ def load_payouts(path: Path, profile: ProvinceProfile, period: str) -> LoadedPay
     headers = resolve_headers(raw.headers, profile.columns, path.name, optional=_OPTIONAL_HEADERS)
     headers.pop("row_number", None)
     body = drop_blank_rows(raw.frame, raw.headers)
+    loaded = _load_lines(body, raw, headers, profile, period)
+    if loaded.rejects.height and has_padding(loaded.rejects.get_column("value").drop_nulls()):
+        # Cells padded with spaces: read them trimmed rather than reject them (the rare, slower path).
+        loaded = _load_lines(strip_all(body), raw, headers, profile, period)
+    return loaded
+
+
+def _load_lines(
+    body: pl.DataFrame, raw: RawTable, headers: dict[str, str], profile: ProvinceProfile, period: str
+) -> LoadedPayouts:
+    path = raw.path
     label = profile.control_footer.label if profile.control_footer else None
     gaps = [headers[f] for f in ("beneficiary_id", "national_id", "full_name", "status") if f in headers]
     body, footer = split_footer(body, raw.headers, label, gaps)
@@ -177,11 +218,17 @@ def load_payouts(path: Path, profile: ProvinceProfile, period: str) -> LoadedPay
             f"{path.name}: the file has no payout lines; ask the post office for the complete file."
         )
 
-    parsers: dict[str, Parsed] = {}
-    for field, header in headers.items():
-        typed_name = raw.typed.get(header)
-        typed = pl.col(typed_name) if typed_name else None
-        parsers[field] = _parser(field, pl.col(header), typed, profile, body, header)
+    probe = parse.Probe(body)
+
+    def build() -> dict[str, Parsed]:
+        return {
+            field: _parser(field, pl.col(header), _typed(raw, header), profile, body, header, probe)
+            for field, header in headers.items()
+        }
+
+    build()  # records the probe's questions
+    probe.resolve()
+    parsers = build()
     parsed = body.with_columns([p.value.alias(_field(f)) for f, p in parsers.items()])
     checks = [
         field_check(

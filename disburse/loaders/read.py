@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -18,51 +18,60 @@ import fastexcel
 import polars as pl
 
 from disburse.errors import InputError
+from disburse.loaders.clean import ROW, TYPED_PREFIX, aligned, clean
 
-ROW = "__row"  # 1-based row number in the source file, header rows included
-TYPED_PREFIX = "__typed:"  # spreadsheet cells re-read with a numeric/date type, next to their raw text
+__all__ = ["ROW", "RawTable", "TypedKind", "drop_blank_rows", "read_csv", "read_parquet", "read_xlsx"]
 
 TypedKind = Literal["float", "date"]
 
 
+# hashlib releases the GIL: a file's digest is computed while polars parses and checks it.
+_HASHER: Final = ThreadPoolExecutor(max_workers=1, thread_name_prefix="disburse-sha256")
+
+
 @dataclass(frozen=True)
 class RawTable:
-    """Cells as stripped text (empty → null) under the file's own header names, plus ``ROW``."""
+    """Cells as text (empty → null; trimmed and in NFC where needed, see ``clean``) under the file's own
+    header names, plus ``ROW``."""
 
     path: Path
-    sha256: str
+    digest: Future[str] | str  # sha256 hex of the bytes; a future while it is still being computed
     frame: pl.DataFrame
     headers: tuple[str, ...]  # in file order
     typed: dict[str, str] = field(default_factory=dict)  # header -> column holding the typed re-read
+
+    @property
+    def sha256(self) -> str:
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
 
 
 def typed_column(header: str) -> str:
     return f"{TYPED_PREFIX}{header}"
 
 
-def _open(path: Path) -> bytes:
+def _open(path: Path, *, head_only: bool = False) -> bytes:
+    """The file's bytes (or, with ``head_only``, its first 64 KiB: enough to tell it is not empty)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(1 << 16) if head_only else handle.read()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found; check the path and try again.") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check the file's permissions.") from None
-    if not data or data.isspace():  # isspace stops at the first visible byte
+    if not data or (data.isspace() and (not head_only or path.stat().st_size == len(data))):
         raise InputError(f"{path.name}: the file is empty; ask the sender for the complete file.")
     return data
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def read_bytes(path: Path) -> tuple[bytes, str]:
     """The file's bytes and their sha256; a missing or unreadable file is the user's to fix."""
     data = _open(path)
     return data, hashlib.sha256(data).hexdigest()
-
-
-# Characters that may change under NFC: combining marks, Hangul jamo, the NFC singletons (Ω K Å, CJK
-# compatibility ideographs). Vietnamese in NFC has none of them: a column without them needs no NFC pass.
-_NFC_SUSPECTS: Final[str] = (
-    r"[\p{M}\x{1100}-\x{11FF}\x{2126}\x{212A}\x{212B}\x{F900}-\x{FAFF}\x{2F800}-\x{2FA1F}]"
-)
 
 
 def _decode_to_utf8(data: bytes, encoding: str, path: Path) -> bytes | None:
@@ -82,50 +91,6 @@ def _decode_to_utf8(data: bytes, encoding: str, path: Path) -> bytes | None:
         ) from None
 
 
-def _padded(c: str) -> pl.Expr:
-    """Cells padded with spaces (what fixed-width exports leave); other white space is rare enough to be
-    left to the parsers' error reports."""
-    return pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ")
-
-
-def _clean(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells in NFC, trimmed, empty → null, so that 'missing' means one thing everywhere and the
-    parsers never normalise again. Both passes are costly on 1M cells, so a column only gets the ones
-    some of its cells need (cheap checks first: any padding, any non-ASCII, then any NFC suspect)."""
-    text_cols = [
-        name
-        for name, dtype in frame.schema.items()
-        if dtype == pl.String and name != ROW and not name.startswith(TYPED_PREFIX)
-    ]
-    if not text_cols:
-        return frame
-    stats = frame.select(
-        *[_padded(c).any().alias(f"pad{i}") for i, c in enumerate(text_cols)],
-        *[
-            (pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"uni{i}")
-            for i, c in enumerate(text_cols)
-        ],
-    ).row(0, named=True)
-    unicode_cols = [c for i, c in enumerate(text_cols) if stats[f"uni{i}"]]
-    suspects = (
-        frame.select([pl.col(c).str.contains(_NFC_SUSPECTS).any().alias(c) for c in unicode_cols]).row(
-            0, named=True
-        )
-        if unicode_cols
-        else {}
-    )
-    exprs: list[pl.Expr] = []
-    for i, c in enumerate(text_cols):
-        expr = pl.col(c)
-        if suspects.get(c):
-            expr = expr.str.normalize("NFC")
-        if stats[f"pad{i}"]:
-            expr = expr.str.strip_chars()
-        if suspects.get(c) or stats[f"pad{i}"]:
-            exprs.append(expr.replace("", None))
-    return frame.with_columns(exprs) if exprs else frame
-
-
 def drop_blank_rows(frame: pl.DataFrame, headers: tuple[str, ...]) -> pl.DataFrame:
     """Rows without a single non-empty cell are spacing, not data (a person would not count them)."""
     if not headers:
@@ -133,37 +98,49 @@ def drop_blank_rows(frame: pl.DataFrame, headers: tuple[str, ...]) -> pl.DataFra
     blank = ~pl.any_horizontal([pl.col(h).is_not_null() for h in headers])
     if not frame.select(blank.any()).item():
         return frame
-    return frame.filter(~blank)
+    return aligned(frame.filter(~blank))
 
 
-def read_csv(path: Path, *, encoding: str, delimiter: str, header_row: int) -> RawTable:
-    data = _open(path)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # hashlib releases the GIL: the digest is computed while polars parses
-        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+NfcColumns = Callable[[tuple[str, ...]], Collection[str]]
+
+
+def read_csv(
+    path: Path, *, encoding: str, delimiter: str, header_row: int, nfc_columns: NfcColumns | None = None
+) -> RawTable:
+    """``nfc_columns(headers)``: the columns that need NFC (default all), see ``clean``."""
+    codec = encoding.lower().replace("_", "-")
+    if codec in ("utf-8", "utf8", "utf-8-sig"):
+        # polars maps the file itself; the hashing thread reads it a second time, in parallel
+        _open(path, head_only=True)
+        digest = _HASHER.submit(_file_sha256, path)
+        utf8 = None
+    else:
+        data = _open(path)
+        digest = _HASHER.submit(lambda: hashlib.sha256(data).hexdigest())
         utf8 = _decode_to_utf8(data, encoding, path)
-        try:
-            frame = pl.read_csv(
-                path if utf8 is None else io.BytesIO(utf8),  # a path lets polars map the file
-                separator=delimiter,
-                infer_schema=False,  # every cell as text: the parsers report what they cannot read
-                skip_rows=header_row - 1,
-                has_header=True,
-            )
-        except pl.exceptions.NoDataError:
-            raise InputError(
-                f"{path.name}: the file has no header row; ask the sender for the complete file."
-            ) from None
-        except pl.exceptions.ComputeError as exc:
-            first = str(exc).splitlines()[0]
-            raise InputError(
-                f"{path.name}: cannot be read as {encoding} text separated by {delimiter!r} ({first}); "
-                "check that the file was saved in the expected format."
-            ) from None
-        headers = tuple(frame.columns)
-        # Blank lines are kept by polars as all-null rows, so the index maps straight to the file's line.
-        frame = frame.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
-        return RawTable(path, digest.result(), _clean(frame), headers)
+    try:
+        frame = pl.read_csv(
+            path if utf8 is None else io.BytesIO(utf8),  # a path lets polars map the file
+            separator=delimiter,
+            infer_schema=False,  # every cell as text: the parsers report what they cannot read
+            skip_rows=header_row - 1,
+            has_header=True,
+        )
+    except pl.exceptions.NoDataError:
+        raise InputError(
+            f"{path.name}: the file has no header row; ask the sender for the complete file."
+        ) from None
+    except pl.exceptions.ComputeError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(
+            f"{path.name}: cannot be read as {encoding} text separated by {delimiter!r} ({first}); "
+            "check that the file was saved in the expected format."
+        ) from None
+    headers = tuple(frame.columns)
+    # Blank lines are kept by polars as all-null rows, so the index maps straight to the file's line.
+    frame = frame.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+    nfc = nfc_columns(headers) if nfc_columns else None
+    return RawTable(path, digest, clean(frame, nfc), headers)
 
 
 def read_xlsx(
@@ -207,7 +184,7 @@ def read_xlsx(
             raise InputError(f"{path.name}: the sheet's rows are inconsistent; save the workbook again.")
         typed_cols = {h: typed_column(h) for h in wanted}
         frame = frame.with_columns([numbers.get_column(h).alias(typed_cols[h]) for h in wanted])
-    return RawTable(path, digest, _clean(frame), headers, typed_cols)
+    return RawTable(path, digest, clean(frame), headers, typed_cols)
 
 
 def read_parquet(path: Path) -> RawTable:
@@ -227,4 +204,4 @@ def read_parquet(path: Path) -> RawTable:
         for c, t in frame.schema.items()
     ]
     frame = frame.select(as_text).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    return RawTable(path, digest, _clean(frame), tuple(c for c in frame.columns if c != ROW))
+    return RawTable(path, digest, clean(frame), tuple(c for c in frame.columns if c != ROW))

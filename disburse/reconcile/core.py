@@ -15,6 +15,7 @@ from disburse.reconcile.order_checks import (
     order_status,
     outcomes,
 )
+from disburse.reconcile.params import ProvinceParams
 from disburse.reconcile.rows import sort_exceptions
 from disburse.schema import EXCEPTION_SCHEMA, ORDER_SCHEMA, PAYOUT_SCHEMA, PRIOR_ORDER_SCHEMA, conform
 
@@ -33,7 +34,7 @@ def reconcile(inp: ReconcileInput, *, amount_tolerance_vnd: int | None = None) -
     payouts = conform(inp.payouts, PAYOUT_SCHEMA)
 
     cand = candidates(period, orders, prior)
-    lines = prepare_lines(payouts)
+    lines = prepare_lines(payouts, ProvinceParams(inp.profiles))
     matching = match(lines, cand, prior)
     status = order_status(cand, matching)
 
@@ -42,7 +43,7 @@ def reconcile(inp: ReconcileInput, *, amount_tolerance_vnd: int | None = None) -
         duplicate_rows(period, matching.duplicates),
         *line_checks(
             period,
-            matching.matched,
+            matching.pairs,
             matching.unpaid_cover,
             matching.lines,
             inp.events,

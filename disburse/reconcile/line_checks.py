@@ -7,18 +7,13 @@ from collections.abc import Callable, Mapping
 import polars as pl
 
 from disburse.profile import ProvinceProfile
-from disburse.reconcile.fees import per_province, tariff_fee
-from disburse.reconcile.periods import day_in_period
+from disburse.reconcile.fees import tariff_fee
+from disburse.reconcile.matching import MATCHED
+from disburse.reconcile.params import ProvinceParams
+from disburse.reconcile.periods import first_day, last_day
 from disburse.reconcile.rows import exception_rows, line_rows
 from disburse.schema import Code, PayoutStatus, RegistryEvent
 from disburse.text import fold_name, normalise_national_id
-
-
-def tolerance_expr(profiles: Mapping[str, ProvinceProfile], override: int | None) -> pl.Expr:
-    """Amount tolerance of the line's province (profile), or the run's override for every province."""
-    if override is not None:
-        return pl.lit(override, dtype=pl.Int64)
-    return per_province(pl.col("l_province"), {c: p.amount_tolerance_vnd for c, p in profiles.items()})
 
 
 def _differs_after(left: str, right: str, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
@@ -27,24 +22,27 @@ def _differs_after(left: str, right: str, normalise: Callable[[pl.Expr], pl.Expr
     return normalise(pl.col(left)).ne_missing(normalise(pl.col(right)))
 
 
-def _window_ok(lines: pl.DataFrame, profiles: Mapping[str, ProvinceProfile]) -> pl.Expr:
+def _window_ok(lines: pl.DataFrame, params: ProvinceParams) -> pl.Expr:
     """paid_on inside the payment window of the line's province in the line's (file's) period.
 
-    One branch per (province, period) present: a handful, so the test stays one vectorised expression."""
-    combos = lines.select("l_province", "l_period").unique().sort("l_province", "l_period")
-    ok: pl.Expr = pl.lit(False)
-    for province, period in combos.iter_rows():  # a few (province, period) pairs, not data rows
-        profile = profiles.get(province)
-        if profile is None or period is None:
-            continue
-        start = day_in_period(period, profile.window.start_day)
-        end = day_in_period(period, profile.window.end_day)
-        ok = (
-            pl.when((pl.col("l_province") == province) & (pl.col("l_period") == period))
-            .then(pl.col("paid_on").is_between(start, end).fill_null(False))
-            .otherwise(ok)
+    The window is a day range of the month; the month is checked against each period present (usually the
+    run's only: one comparison decides it)."""
+    start_day, end_day = params.window_days()
+    day = pl.col("paid_on").dt.day()
+    in_month: pl.Expr = pl.lit(False)
+    periods = lines.get_column("l_period")
+    if periods.null_count() == 0 and periods.len() > 0 and (periods == periods[0]).all():
+        distinct = [str(periods[0])]
+    else:
+        distinct = sorted(p for p in periods.unique().to_list() if p is not None)
+    for period in distinct:  # the periods of the files: one, or a handful
+        month = pl.col("paid_on").is_between(first_day(period), last_day(period))
+        in_month = (
+            month
+            if len(distinct) == 1
+            else pl.when(pl.col("l_period") == period).then(month).otherwise(in_month)
         )
-    return ok
+    return (in_month & (day >= start_day) & (day <= end_day)).fill_null(False)
 
 
 def deaths(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -53,55 +51,97 @@ def deaths(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     by_bene = (
         dead.filter(pl.col("beneficiary_id").is_not_null())
         .group_by("beneficiary_id")
-        .agg(death_bene=pl.col("effective_date").min())
+        .agg(death=pl.col("effective_date").min())
     )
     by_nid = (
         dead.filter(pl.col("national_id").is_not_null())
         .group_by(o_nid="national_id")
-        .agg(death_nid=pl.col("effective_date").min())
+        .agg(death=pl.col("effective_date").min())
     )
     return by_bene, by_nid
 
 
 def line_checks(
     period: str,
-    matched: pl.DataFrame,
+    pairs: tuple[pl.DataFrame, ...],
     unpaid_cover: pl.DataFrame,
     lines: pl.DataFrame,
     events: pl.DataFrame,
     profiles: Mapping[str, ProvinceProfile],
     tolerance_override: int | None,
 ) -> list[pl.DataFrame]:
+    """Every line check over the matched pairs of each pairs frame. The pairs frames are full size, so each
+    check is one filter with a cheap mask, and costly work (name folding, ID normalisation, dates of death)
+    runs only on the few rows a cheap test has already singled out."""
     out: list[pl.DataFrame] = []
-    m = matched.with_columns(_tol=tolerance_expr(profiles, tolerance_override))
+    params = ProvinceParams(profiles)
+    tolerance = params.tolerance(tolerance_override)
+    window_ok = _window_ok(lines, params)
+    tariff = tariff_fee(params.flat_fee(), params.rate_bp(), pl.col("l_amount"), pl.col("is_paid"))
+    by_bene, by_nid = deaths(events)
+    for frame in pairs:
+        out += _checks(period, frame, tolerance, window_ok, tariff, by_bene, by_nid)
+    # FEE_MISMATCH on unpaid lines: they must carry 0.
+    fee_bad = unpaid_cover.filter(pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff))
+    out.append(_fee_rows(period, fee_bad.with_columns(alloc=pl.lit(0, dtype=pl.Int64)), tariff))
+    return out
+
+
+def _fee_rows(period: str, frame: pl.DataFrame, tariff: pl.Expr) -> pl.DataFrame:
+    return line_rows(
+        frame.with_columns(_tariff=tariff), Code.FEE_MISMATCH, period,
+        pl.format("reported fee {} VND, tariff {} VND", "l_fee", pl.col("_tariff").cast(pl.String)
+                  .fill_null("(no tariff)")),
+    )  # fmt: skip
+
+
+def _checks(
+    period: str,
+    frame: pl.DataFrame,
+    tolerance: pl.Expr,
+    window_ok: pl.Expr,
+    tariff: pl.Expr,
+    by_bene: pl.DataFrame,
+    by_nid: pl.DataFrame,
+) -> list[pl.DataFrame]:
+    out: list[pl.DataFrame] = []
+    m = pl.col("kind") == MATCHED
     amount = pl.col("l_amount")
     ordered = pl.col("line_ordered")
-
-    over = m.filter(amount > ordered + pl.col("_tol"))
+    money = pl.format("line paid {} VND for orders totalling {} VND", amount, ordered)
+    out.append(line_rows(frame.filter(m & (amount > ordered + tolerance)), Code.OVERPAID, period, money))
     out.append(
         line_rows(
-            over, Code.OVERPAID, period,
-            pl.format("line paid {} VND for orders totalling {} VND", amount, ordered),
+            frame.filter(m & (amount > 0) & (amount < ordered - tolerance)), Code.UNDERPAID, period, money
         )
-    )  # fmt: skip
-    under = m.filter((amount > 0) & (amount < ordered - pl.col("_tol")))
-    out.append(
-        line_rows(
-            under, Code.UNDERPAID, period,
-            pl.format("line paid {} VND for orders totalling {} VND", amount, ordered),
-        )
-    )  # fmt: skip
+    )
 
-    by_bene, by_nid = deaths(events)
     if not by_bene.is_empty() or not by_nid.is_empty():
-        dead = (
-            m.join(by_bene, on="beneficiary_id", how="left")
-            .join(by_nid, on="o_nid", how="left")
-            .with_columns(death=pl.min_horizontal("death_bene", "death_nid"))
-            .filter(pl.col("death").is_not_null())
-            .with_columns(latest_start=pl.format("{}-01", "line_latest").str.to_date("%Y-%m-%d"))
-            .filter(pl.col("death") < pl.col("latest_start"))
+        # Cheap membership test first; dates of death are looked up for the few rows that pass it.
+        maybe_dead = pl.col("beneficiary_id").is_in(by_bene["beneficiary_id"].implode()) | pl.col(
+            "o_nid"
+        ).is_in(by_nid["o_nid"].implode())
+        death = pl.min_horizontal(
+            pl.col("beneficiary_id").replace_strict(
+                by_bene["beneficiary_id"], by_bene["death"], default=None, return_dtype=pl.Date
+            ),
+            pl.col("o_nid").replace_strict(
+                by_nid["o_nid"], by_nid["death"], default=None, return_dtype=pl.Date
+            ),
         )
+        dead = frame.filter(m & maybe_dead).with_columns(death=death).filter(pl.col("death").is_not_null())
+        if not dead.is_empty():
+            # The latest period the line pays, over every order it matches (lines of dead people only).
+            latest = (
+                frame.filter(m & pl.col("_line").is_in(dead.get_column("_line").implode()))
+                .group_by("_line")
+                .agg(line_latest=pl.col("covers").list.max().max())
+            )
+            dead = (
+                dead.join(latest, on="_line", how="left")
+                .with_columns(latest_start=pl.format("{}-01", "line_latest").str.to_date("%Y-%m-%d"))
+                .filter(pl.col("death") < pl.col("latest_start"))
+            )
         out.append(
             line_rows(
                 dead, Code.PAID_AFTER_DEATH, period,
@@ -109,17 +149,16 @@ def line_checks(
             )
         )  # fmt: skip
 
-    proxy = m.filter(pl.col("status") == PayoutStatus.PAID_PROXY)
+    proxy = frame.filter(m & (pl.col("status") == PayoutStatus.PAID_PROXY))
     receiver_is_proxy = pl.col("receiver").eq_missing(pl.col("proxy_nid")) | (
         pl.col("receiver").is_not_null()
         & pl.col("proxy_nid").is_not_null()
         & normalise_national_id(pl.col("receiver")).eq_missing(normalise_national_id(pl.col("proxy_nid")))
     )
     proxy = proxy.with_columns(_authorised=pl.col("proxy_nid").is_not_null() & receiver_is_proxy)
-    unauthorised = proxy.filter(~pl.col("_authorised"))
     out.append(
         line_rows(
-            unauthorised, Code.PROXY_UNAUTHORIZED, period,
+            proxy.filter(~pl.col("_authorised")), Code.PROXY_UNAUTHORIZED, period,
             pl.format(
                 "paid to proxy {}; authorised proxy: {}",
                 pl.col("receiver").fill_null("(none)"), pl.col("proxy_nid").fill_null("(none)"),
@@ -136,7 +175,7 @@ def line_checks(
         )
     )  # fmt: skip
 
-    id_diff = m.filter(pl.col("l_nid").ne_missing(pl.col("o_nid"))).filter(
+    id_diff = frame.filter(m & pl.col("l_nid").ne_missing(pl.col("o_nid"))).filter(
         _differs_after("l_nid", "o_nid", normalise_national_id)
     )
     out.append(
@@ -146,7 +185,7 @@ def line_checks(
         )
     )  # fmt: skip
 
-    name_diff = m.filter(pl.col("l_name").ne_missing(pl.col("o_name"))).filter(
+    name_diff = frame.filter(m & pl.col("l_name").ne_missing(pl.col("o_name"))).filter(
         _differs_after("l_name", "o_name", fold_name)
     )
     out.append(
@@ -156,7 +195,7 @@ def line_checks(
         )
     )  # fmt: skip
 
-    ward_diff = m.filter(pl.col("l_ward").is_not_null() & (pl.col("l_ward") != pl.col("o_ward")))
+    ward_diff = frame.filter(m & pl.col("l_ward").is_not_null() & (pl.col("l_ward") != pl.col("o_ward")))
     out.append(
         line_rows(
             ward_diff, Code.LOCATION_MISMATCH, period,
@@ -164,7 +203,7 @@ def line_checks(
         )
     )  # fmt: skip
 
-    late = m.filter(~_window_ok(m, profiles))
+    late = frame.filter(m & ~window_ok)
     out.append(
         line_rows(
             late, Code.PAID_LATE, period,
@@ -173,18 +212,11 @@ def line_checks(
         )
     )  # fmt: skip
 
-    # FEE_MISMATCH: the reported fee against the tariff on the line's whole amount; unpaid lines carry 0.
-    tariff = tariff_fee(pl.col("l_province"), pl.col("l_amount"), pl.col("is_paid"), profiles)
-    fee_rows = pl.concat(
-        [m, unpaid_cover.with_columns(alloc=pl.lit(0, dtype=pl.Int64))], how="diagonal_relaxed"
-    ).filter(pl.col("l_fee").is_not_null() & pl.col("l_fee").ne_missing(tariff))
-    out.append(
-        line_rows(
-            fee_rows.with_columns(_tariff=tariff), Code.FEE_MISMATCH, period,
-            pl.format("reported fee {} VND, tariff {} VND", "l_fee", pl.col("_tariff").cast(pl.String)
-                      .fill_null("(no tariff)")),
-        )
-    )  # fmt: skip
+    # FEE_MISMATCH: the reported fee against the tariff on the line's whole amount (no check where the
+    # dialect reports no fee).
+    # (A null tariff, a province without a profile, compares as null: no row.)
+    fee_bad = frame.filter(m & pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff))
+    out.append(_fee_rows(period, fee_bad, tariff))
     return out
 
 

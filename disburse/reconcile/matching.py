@@ -1,22 +1,36 @@
 """Which orders each payout line covers, which line is each order's match, and how a line's money is spread.
 
-docs/ARCHITECTURE.md "Matching rules" 1-4. Everything here is joins, explodes and window expressions; the
-frames that need sorting or grouping per line (lines covering several orders, orders covered by several
-lines) are split off first: they are a small minority and a full-size sort or group-by would dominate.
+docs/ARCHITECTURE.md "Matching rules" 1-4, vectorised. Cost model: at national scale (5 M lines) every
+full-size copy of a wide frame costs as much as the join itself, so the shape is
+
+* one wide left join of the lines naming a single order (nearly all of them) with the candidate orders: the
+  "pairs" frame, one row per line, never filtered as a whole;
+* a second, much smaller pairs frame for the lines naming several orders or none (thainguyen);
+* every decision (found, winner, duplicate, phantom, allocation) as a column of those frames, computed with
+  expressions; only the small subsets that need sorting (orders covered by several paid lines, lines covering
+  several orders) are ever sorted or grouped.
+
+Downstream code filters the pairs frames by ``kind`` and gets small frames, except for the matched pairs,
+which the line checks read as columns (a filter with a precomputed mask is cheap when its result is small).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
+from disburse.reconcile.params import ProvinceParams
 from disburse.schema import PAID_STATUSES, OrderState
 
-# Kinds of (line, order) pairs.
-MATCHED = "matched"
-DUPLICATE = "duplicate"
-PHANTOM = "phantom"
+# ``kind`` of a (line, order) pair.
+NONE = 0  # placeholder row of a line handled in the other pairs frame
+MATCHED = 1
+DUPLICATE = 2
+PHANTOM = 3
+UNPAID_COVER = 4  # an unpaid line covering a candidate order
+IGNORED = 5  # an unpaid line naming an order that is no candidate: nothing to say
 
 # Line columns carried on every pair, prefixed so they never collide with the order's.
 _LINE_COLUMNS: dict[str, str] = {
@@ -64,10 +78,13 @@ class Candidates:
 @dataclass(frozen=True)
 class Matching:
     lines: pl.DataFrame  # every payout line (l_* names) with _line and is_paid
-    matched: pl.DataFrame  # one row per (matched line, order): line + order columns, alloc, line_ordered, ...
-    duplicates: pl.DataFrame  # one row per (duplicate line, order): line columns, order_id, o_amount, detail
-    phantoms: pl.DataFrame  # one row per (phantom line, reference): line columns, order_id (ref or null)
-    unpaid_cover: pl.DataFrame  # one row per (unpaid line, candidate order): line + order columns
+    # Pairs frames (line + order columns, kind, alloc, line_ordered, line_last); rows of kind NONE are
+    # placeholders to skip. Matched pairs are read from here by the line checks.
+    pairs: tuple[pl.DataFrame, ...]
+    duplicates: pl.DataFrame  # one row per (duplicate line, order), with detail
+    phantoms: pl.DataFrame  # one row per (phantom line, reference), order_id = the reference or null
+    unpaid_cover: pl.DataFrame  # one row per (unpaid line, candidate order)
+    winners: pl.DataFrame  # _oi, payout_id, paid_vnd: each matched candidate and its matching line
     line_class: pl.DataFrame  # paid lines that matched nothing: _line, l_province, l_amount, kind
 
 
@@ -75,11 +92,13 @@ def candidates(period: str, orders: pl.DataFrame, prior_orders: pl.DataFrame) ->
     """Rule 1: the period's orders plus prior OPEN orders not superseded by an arrears order of the period."""
     open_prior = prior_orders.filter(pl.col("state") == OrderState.OPEN)
     # An arrears order covers months before its own period; its covered months, per beneficiary+allowance.
+    # (A cheap test first: nearly every order covers exactly its own period; list.min over all is slow.)
+    plain = (pl.col("covers").list.len() == 1) & (pl.col("covers").list.first() == pl.col("period"))
+    arrears = orders.filter(~plain).filter(pl.col("covers").list.min() < pl.col("period"))
     arrears_months = (
-        orders.select("beneficiary_id", "allowance_code", "period", "covers")
+        arrears.select("beneficiary_id", "allowance_code", "covers")
         .explode("covers", empty_as_null=True)
-        .filter(pl.col("covers") < pl.col("period"))
-        .select("beneficiary_id", "allowance_code", "covers")
+        .filter(pl.col("covers") < period)
         .unique()
     )
     if arrears_months.is_empty() or open_prior.is_empty():
@@ -90,6 +109,7 @@ def candidates(period: str, orders: pl.DataFrame, prior_orders: pl.DataFrame) ->
             open_prior.select(
                 "order_id", "beneficiary_id", "allowance_code", "covers", n=pl.col("covers").list.len()
             )
+            .join(arrears_months.select("beneficiary_id").unique(), on="beneficiary_id", how="semi")
             .explode("covers", empty_as_null=True)
             .join(arrears_months, on=["beneficiary_id", "allowance_code", "covers"], how="semi")
             .group_by("order_id")
@@ -97,8 +117,9 @@ def candidates(period: str, orders: pl.DataFrame, prior_orders: pl.DataFrame) ->
             .filter(pl.col("hit") == pl.col("n"))
             .get_column("order_id")
         )
-    superseded = open_prior.filter(pl.col("order_id").is_in(superseded_ids.implode()))
-    still_open = open_prior.filter(~pl.col("order_id").is_in(superseded_ids.implode()))
+    gone = pl.col("order_id").is_in(superseded_ids.implode())
+    superseded = open_prior.filter(gone)
+    still_open = open_prior.filter(~gone)
 
     def as_candidate(frame: pl.DataFrame, *, current: bool) -> pl.DataFrame:
         unpaid = pl.col("unpaid_in_own_period") if not current else pl.lit(None, dtype=pl.Boolean)
@@ -108,17 +129,25 @@ def candidates(period: str, orders: pl.DataFrame, prior_orders: pl.DataFrame) ->
             prior_unpaid_own=unpaid,
         )
 
-    cand = pl.concat([as_candidate(orders, current=True), as_candidate(still_open, current=False)])
+    # One chunk: the join against it is markedly faster than against a concatenation of chunks.
+    cand = (
+        pl.concat([as_candidate(orders, current=True), as_candidate(still_open, current=False)])
+        .rechunk()
+        # The candidate's row number: a dense integer key, far cheaper to hash, group or scatter than text.
+        .with_columns(_oi=pl.int_range(pl.len(), dtype=pl.UInt32))
+    )
     return Candidates(orders=cand, superseded=superseded, open_prior=open_prior)
 
 
-def prepare_lines(payouts: pl.DataFrame) -> pl.DataFrame:
-    """Payout lines with a row key (internal only: no output depends on its value) and the paid flag."""
+def prepare_lines(payouts: pl.DataFrame, params: ProvinceParams) -> pl.DataFrame:
+    """Payout lines with a row key (internal only: no output depends on its value), the paid flag and the
+    province index of the parameters."""
     return payouts.select(
         *[pl.col(src).alias(dst) for src, dst in _LINE_COLUMNS.items()],
     ).with_columns(
         _line=pl.int_range(pl.len(), dtype=pl.UInt32),
         is_paid=pl.col("status").is_in(sorted(PAID_STATUSES)),
+        _pi=params.index(pl.col("l_province")),
     )
 
 
@@ -128,122 +157,204 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
     has_ref = pl.col("order_ref").is_not_null()
     multi_ref = pl.col("order_ref").str.contains("|", literal=True)
 
-    # Coverage. Single-reference lines (nearly all) need no split/explode.
-    single = lines.filter(has_ref & ~multi_ref).with_columns(
-        order_id=pl.col("order_ref").str.strip_chars(), single=pl.lit(True)
+    # Pairs of lines naming one order: a single wide join, one row per line (others get a null key).
+    keyed = lines.with_columns(_one=has_ref & ~multi_ref)
+    single = keyed.with_columns(_key=pl.when("_one").then(pl.col("order_ref"))).join(
+        orders, left_on="_key", right_on="order_id", how="left", coalesce=False
     )
-    multi = (
-        lines.filter(has_ref & multi_ref)
-        .with_columns(order_id=pl.col("order_ref").str.split("|"))
-        .explode("order_id", empty_as_null=True)
-        .with_columns(pl.col("order_id").str.strip_chars(), single=pl.lit(False))
-        .unique(subset=["_line", "order_id"], keep="first", maintain_order=True)
+
+    # Pairs of lines naming several orders, or none (they cover their beneficiary's candidate orders). These
+    # are few: the candidate orders are narrowed to theirs first (a semi join hashes the small side), so the
+    # joins below never hash every order.
+    others = keyed.filter(~pl.col("_one")).drop("_one")
+    named = (
+        others.filter(has_ref)
+        .with_columns(_key=pl.col("order_ref").str.split("|"))
+        .explode("_key", empty_as_null=True)
+        .with_columns(pl.col("_key").str.strip_chars())
+        .unique(subset=["_line", "_key"], keep="first")
     )
-    by_ref = pl.concat([single, multi]).join(orders, on="order_id", how="left")
-    no_ref = lines.filter(~has_ref)
+    no_ref = others.filter(~has_ref)
+    theirs = orders.join(named.select(order_id="_key"), on="order_id", how="semi")
+    several_ref = named.join(theirs, left_on="_key", right_on="order_id", how="left", coalesce=False)
+    bene_orders = orders.join(no_ref.select(beneficiary_id="l_bene"), on="beneficiary_id", how="semi")
     by_bene = no_ref.join(
-        orders, left_on="l_bene", right_on="beneficiary_id", how="inner", coalesce=False
-    ).with_columns(single=pl.lit(False))
-    # A line without order_ref whose beneficiary has no candidate order covers nothing: phantom.
-    bene_orphans = no_ref.join(orders, left_on="l_bene", right_on="beneficiary_id", how="anti").with_columns(
-        order_id=pl.lit(None, dtype=pl.String)
+        bene_orders, left_on="l_bene", right_on="beneficiary_id", how="inner", coalesce=False
+    ).with_columns(_key=pl.col("order_id"))
+    # A line without order_ref whose beneficiary has no candidate order covers nothing: phantom (null ref).
+    orphans = (
+        no_ref.filter(pl.col("is_paid"))
+        .join(bene_orders.select("beneficiary_id"), left_on="l_bene", right_on="beneficiary_id", how="anti")
+        .with_columns(
+            order_id=pl.lit(None, dtype=pl.String),
+            detail=pl.format("no open order for beneficiary {}", "l_bene"),
+        )
     )
+    several = pl.concat([several_ref, by_bene], how="diagonal_relaxed")
 
-    covered = pl.concat([by_ref.filter(pl.col("_cand").is_not_null()), by_bene], how="diagonal_relaxed")
-    uncovered = by_ref.filter(pl.col("_cand").is_null())
+    # Ranking: only orders covered by more than one paid line need it; found across both frames.
+    paid_before = prior_orders.select("order_id", "state").filter(pl.col("state") == OrderState.PAID)
+    frames = [single, several]
+    found = pl.col("_cand").is_not_null()
+    contest_keys = []
+    offset = 0
+    for i, frame in enumerate(frames):
+        frames[i] = frame.with_columns(_w=pl.int_range(offset, offset + pl.len(), dtype=pl.UInt64))
+        offset += frame.height
+        contest_keys.append(
+            frames[i].select(
+                "_w",
+                "paid_on",
+                "payout_id",
+                "l_province",
+                "_line",
+                "order_id",
+                _pk=pl.when(found & pl.col("is_paid")).then(pl.col("_oi")),
+            )
+        )
+    keys = pl.concat(contest_keys)
+    # Candidates covered by more than one paid line: a count per dense candidate number (numpy's bincount,
+    # vectorised) is much cheaper than hashing for duplicates.
+    pk = keys.get_column("_pk").drop_nulls().to_numpy()
+    counts = np.bincount(pk, minlength=1) if len(pk) else np.zeros(0, dtype=np.int64)
+    shared = pl.Series("_pk", np.flatnonzero(counts > 1), dtype=pl.UInt32)
+    contested = keys.filter(pl.col("_pk").is_in(shared.implode()))
+    ranked = contested.sort(
+        ["_pk", "paid_on", "payout_id", "l_province", "_line"], nulls_last=True
+    ).with_columns(_first=pl.col("_pk").is_first_distinct())
+    loser_w = ranked.filter(~pl.col("_first")).get_column("_w")
+    winner_of = ranked.filter(pl.col("_first")).select("order_id", winner="payout_id")
 
-    # Named orders that are no candidate: paid before (duplicate) or unknown / superseded (phantom).
-    paid_before = prior_orders.filter(pl.col("state") == OrderState.PAID).select(
-        "order_id",
-        prior_period=pl.col("period"),
-        o_amount_prior=pl.col("amount_vnd"),
-        beneficiary_id_prior=pl.col("beneficiary_id"),
-        o_nid_prior=pl.col("national_id"),
+    # Paid lines naming no candidate are few: whether they name an order paid before is decided on them.
+    unknown = pl.concat(
+        [
+            f.filter(pl.col("_key").is_not_null() & ~found & pl.col("is_paid")).select("_w", "_key")
+            for f in frames
+        ]
     )
-    uncovered_paid = uncovered.filter(pl.col("is_paid"))
-    dup_before = uncovered_paid.join(paid_before, on="order_id", how="inner").with_columns(
-        o_amount=pl.col("o_amount_prior"),
-        beneficiary_id=pl.col("beneficiary_id_prior"),
-        o_nid=pl.col("o_nid_prior"),
-        detail=pl.format("order already paid in period {} (earlier run)", pl.col("prior_period")),
+    again = paid_before.filter(pl.col("order_id").is_in(unknown.get_column("_key").implode()))
+    paid_again = unknown.filter(pl.col("_key").is_in(again.get_column("order_id").implode())).get_column("_w")
+    kind = (
+        pl.when(pl.col("_key").is_null())
+        .then(pl.lit(NONE))
+        .when(~pl.col("is_paid"))
+        .then(pl.when(found).then(pl.lit(UNPAID_COVER)).otherwise(pl.lit(IGNORED)))
+        .when(found)
+        .then(
+            pl.when(pl.col("_w").is_in(loser_w.implode())).then(pl.lit(DUPLICATE)).otherwise(pl.lit(MATCHED))
+        )
+        .when(pl.col("_w").is_in(paid_again.implode()))
+        .then(pl.lit(DUPLICATE))
+        .otherwise(pl.lit(PHANTOM))
+        .cast(pl.UInt8)
     )
-    phantom_ref = uncovered_paid.join(paid_before, on="order_id", how="anti")
+    single = (
+        frames[0]
+        .with_columns(kind=kind)
+        .with_columns(
+            # A line naming one order: all its money goes to that order.
+            alloc=pl.col("l_amount"),
+            line_ordered=pl.col("o_amount"),
+            line_last=pl.lit(True),
+        )
+    )
+    several = _allocate(frames[1].with_columns(kind=kind))
+    pairs = (single, several)
+
+    def of_kind(k: int) -> pl.DataFrame:
+        return pl.concat([p.filter(pl.col("kind") == k) for p in pairs], how="diagonal_relaxed")
+
     phantoms = pl.concat(
         [
-            phantom_ref.with_columns(
-                detail=pl.format("names order {}: not open nor of the period", "order_id")
+            of_kind(PHANTOM).with_columns(
+                order_id=pl.col("_key"),
+                detail=pl.format("names order {}, which is neither of the period nor open", "_key"),
             ),
-            bene_orphans.filter(pl.col("is_paid")).with_columns(
-                detail=pl.format("no open order for beneficiary {}", "l_bene")
-            ),
+            orphans,
         ],
         how="diagonal_relaxed",
     )
-
-    paid_cov = covered.filter(pl.col("is_paid"))
-    unpaid_cover = covered.filter(~pl.col("is_paid"))
-
-    # Ranking: only orders covered by more than one paid line need it.
-    contested = pl.col("order_id").is_duplicated()
-    ranked = (
-        paid_cov.filter(contested)
-        .sort(["order_id", "paid_on", "payout_id", "l_province", "_line"], nulls_last=True)
-        .with_columns(first=pl.col("order_id").is_first_distinct())
+    dup_rows = of_kind(DUPLICATE).with_columns(order_id=pl.col("_key"))
+    prior_info = prior_orders.filter(
+        pl.col("order_id").is_in(dup_rows.get_column("order_id").implode())
+        & (pl.col("state") == OrderState.PAID)
+    ).select(
+        "order_id",
+        prior_period=pl.col("period"),
+        prior_amount=pl.col("amount_vnd"),
+        prior_bene=pl.col("beneficiary_id"),
+        prior_nid=pl.col("national_id"),
     )
-    winners = ranked.filter(pl.col("first")).select("order_id", winner=pl.col("payout_id"))
-    losers = (
-        ranked.filter(~pl.col("first"))
-        .join(winners, on="order_id", how="left")
-        .with_columns(detail=pl.format("order already paid by line {} this period", "winner"))
+    duplicates = (
+        dup_rows.join(winner_of, on="order_id", how="left")
+        .join(prior_info, on="order_id", how="left")
+        .with_columns(
+            o_amount=pl.coalesce("o_amount", "prior_amount"),
+            beneficiary_id=pl.coalesce("beneficiary_id", "prior_bene"),
+            o_nid=pl.coalesce("o_nid", "prior_nid"),
+            detail=pl.when(pl.col("winner").is_not_null())
+            .then(pl.format("order already paid by line {} this period", "winner"))
+            .otherwise(pl.format("order already paid in period {} (earlier run)", "prior_period")),
+        )
     )
-    matched = pl.concat(
-        [paid_cov.filter(~contested), ranked.filter(pl.col("first"))], how="diagonal_relaxed"
-    ).drop("first", strict=False)
-    duplicates = pl.concat([losers, dup_before], how="diagonal_relaxed")
-
-    matched = _allocate(matched)
+    winners = pl.concat(
+        [
+            p.select("_oi", "payout_id", "kind", paid_vnd="alloc").filter(pl.col("kind") == MATCHED)
+            for p in pairs
+        ]
+    ).drop("kind")
 
     # Paid lines with no matched order: all their money left beyond the orders (phantom wins over duplicate).
     bad = pl.concat(
         [
-            duplicates.select("_line", "l_province", "l_amount", kind=pl.lit(DUPLICATE)),
-            phantoms.select("_line", "l_province", "l_amount", kind=pl.lit(PHANTOM)),
+            duplicates.select("_line", "l_province", "l_amount", kind=pl.lit(DUPLICATE, dtype=pl.UInt8)),
+            phantoms.select("_line", "l_province", "l_amount", kind=pl.lit(PHANTOM, dtype=pl.UInt8)),
         ]
     )
-    bad = bad.filter(~pl.col("_line").is_in(matched.get_column("_line").implode()))
-    line_class = bad.sort("_line", "kind", descending=[False, True]).unique(  # "phantom" > "duplicate"
+    if not bad.is_empty():
+        matched_lines = pl.concat(
+            [p.select("_line", "kind").filter(pl.col("kind") == MATCHED) for p in pairs]
+        ).filter(pl.col("_line").is_in(bad.get_column("_line").implode()))
+        bad = bad.filter(~pl.col("_line").is_in(matched_lines.get_column("_line").implode()))
+    line_class = bad.sort("_line", "kind", descending=[False, True]).unique(
         subset=["_line"], keep="first", maintain_order=True
     )
     return Matching(
         lines=lines,
-        matched=matched,
+        pairs=pairs,
         duplicates=duplicates,
         phantoms=phantoms,
-        unpaid_cover=unpaid_cover,
+        unpaid_cover=of_kind(UNPAID_COVER),
+        winners=winners,
         line_class=line_class,
     )
 
 
-def _allocate(matched: pl.DataFrame) -> pl.DataFrame:
-    """Rule 4: a line's amount over the orders it matches in (period, order_id) order, each up to its amount,
-    any excess to the last. Adds alloc, line_ordered (sum of the orders it matches), line_latest (latest
-    period it pays) and line_last (one row per line carries the line's totals)."""
-    single = matched.filter(pl.col("single")).with_columns(
-        alloc=pl.col("l_amount"),
-        line_ordered=pl.col("o_amount"),
-        line_latest=pl.col("covers").list.max(),
-        line_last=pl.lit(True),
+def _allocate(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Rule 4 for lines that may match several orders: the line's amount over the orders it matches in
+    (period, order_id) order, each up to its amount, any excess to the last. Adds alloc, line_ordered (sum of
+    the orders it matches) and line_last (one row per line carries the line's totals). Non-matched rows get
+    alloc 0."""
+    is_matched = pl.col("kind") == MATCHED
+    matched = pairs.filter(is_matched)
+    rest = pairs.filter(~is_matched).with_columns(
+        alloc=pl.lit(0, dtype=pl.Int64), line_ordered=pl.lit(None, dtype=pl.Int64), line_last=pl.lit(False)
     )
-    several = matched.filter(~pl.col("single")).sort(["_line", "o_period", "order_id"])
+    # Most lines here still match one order (a beneficiary with one allowance): no window needed.
+    shared = pl.col("_line").is_duplicated()
+    solo = matched.filter(~shared).with_columns(
+        alloc=pl.col("l_amount"), line_ordered=pl.col("o_amount"), line_last=pl.lit(True)
+    )
+    multi = matched.filter(shared).sort(["_line", "o_period", "order_id"])
     before = pl.col("o_amount").cum_sum().over("_line") - pl.col("o_amount")
     last = pl.col("_line").is_last_distinct()
     remaining = pl.col("l_amount") - before
-    several = several.with_columns(
+    multi = multi.with_columns(
         alloc=pl.when(last)
         .then(pl.max_horizontal(remaining, pl.lit(0)))
-        .otherwise(pl.min_horizontal(pl.max_horizontal(remaining, pl.lit(0)), pl.col("o_amount"))),
+        .otherwise(pl.min_horizontal(pl.max_horizontal(remaining, pl.lit(0)), pl.col("o_amount")))
+        .cast(pl.Int64),
         line_ordered=pl.col("o_amount").sum().over("_line"),
-        line_latest=pl.col("covers").list.max().max().over("_line"),
         line_last=last,
     )
-    return pl.concat([single, several], how="vertical_relaxed").with_columns(pl.col("alloc").cast(pl.Int64))
+    return pl.concat([solo, multi, rest], how="vertical_relaxed").rechunk()

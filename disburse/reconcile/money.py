@@ -13,8 +13,9 @@ import polars as pl
 
 from disburse.profile import ProvinceProfile
 from disburse.reconcile.fees import tariff_fee
-from disburse.reconcile.matching import DUPLICATE, PHANTOM, Candidates, Matching
+from disburse.reconcile.matching import DUPLICATE, MATCHED, PHANTOM, Candidates, Matching
 from disburse.reconcile.order_checks import MISSING, UNPAID
+from disburse.reconcile.params import ProvinceParams
 from disburse.schema import SUMMARY_SCHEMA, conform
 
 _KEY = "province_code"
@@ -51,7 +52,10 @@ def summary(
     )
     paid = pl.col("is_paid")
     # Fee as reported, or from the tariff where the dialect reports none.
-    fee = pl.coalesce(pl.col("l_fee"), tariff_fee(pl.col(_KEY), pl.col("l_amount"), paid, profiles))
+    params = ProvinceParams(profiles)
+    fee = pl.coalesce(
+        pl.col("l_fee"), tariff_fee(params.flat_fee(), params.rate_bp(), pl.col("l_amount"), paid)
+    )
     per_line = (
         matching.lines.rename({"l_province": _KEY})
         .group_by(_KEY)
@@ -70,7 +74,16 @@ def summary(
         )
     )
     over = (
-        matching.matched.filter(pl.col("line_last"))
+        pl.concat(
+            [
+                p.filter(
+                    (pl.col("kind") == MATCHED)
+                    & pl.col("line_last")
+                    & (pl.col("l_amount") > pl.col("line_ordered"))
+                ).select("l_province", "l_amount", "line_ordered")
+                for p in matching.pairs
+            ]
+        )
         .rename({"l_province": _KEY})
         .group_by(_KEY)
         .agg(

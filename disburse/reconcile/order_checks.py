@@ -16,13 +16,29 @@ UNPAID = "unpaid"
 
 def order_status(cand: Candidates, matching: Matching) -> pl.DataFrame:
     """Every candidate order with its match (payout_id, paid_vnd) and, if unmatched, the unpaid reason."""
-    winner = matching.matched.select("order_id", "payout_id", paid_vnd="alloc")
     reason = (
-        matching.unpaid_cover.sort("order_id", "payout_id", nulls_last=True)
-        .group_by("order_id")
+        matching.unpaid_cover.sort("_oi", "payout_id", nulls_last=True)
+        .group_by("_oi")
         .agg(reason=pl.col("status").first(), unpaid_line=pl.col("payout_id").first())
     )
-    orders = cand.orders.join(winner, on="order_id", how="left").join(reason, on="order_id", how="left")
+    n = cand.orders.height
+    # Scatter by candidate row number instead of joining on order_id text: at national scale the join would
+    # cost as much as the whole matching.
+    winners = matching.winners
+    w_at, r_at = winners.get_column("_oi"), reason.get_column("_oi")
+
+    def scatter(at: pl.Series, values: pl.Series) -> pl.Series:
+        return pl.Series(values.name, [], dtype=values.dtype).extend_constant(None, n).scatter(at, values)
+
+    orders = cand.orders.select(
+        "order_id", "o_period", "o_province", "beneficiary_id", "o_nid", "allowance_code", "o_amount",
+        "is_current", "prior_unpaid_own",
+    ).with_columns(
+        scatter(w_at, winners.get_column("payout_id")),
+        scatter(w_at, winners.get_column("paid_vnd")),
+        scatter(r_at, reason.get_column("reason")),
+        scatter(r_at, reason.get_column("unpaid_line")),
+    )  # fmt: skip
     is_matched = pl.col("payout_id").is_not_null()
     return orders.with_columns(
         is_matched=is_matched,
@@ -64,9 +80,8 @@ def outcomes(status: pl.DataFrame, superseded: pl.DataFrame) -> pl.DataFrame:
         payout_id=pl.lit(None, dtype=pl.String),
         unpaid_in_own_period="unpaid_in_own_period",
     )
-    return conform(
-        pl.concat([conform(now, OUTCOME_SCHEMA), conform(gone, OUTCOME_SCHEMA)]), OUTCOME_SCHEMA
-    ).sort("order_id", "period")
+    # order_id is unique among them (a prior order is never of this period): one sort key is enough.
+    return pl.concat([conform(now, OUTCOME_SCHEMA), conform(gone, OUTCOME_SCHEMA)]).sort("order_id")
 
 
 def _order_rows(frame: pl.DataFrame, code: str, period: str, detail: pl.Expr) -> pl.DataFrame:
@@ -119,7 +134,9 @@ def duplicate_orders(period: str, orders: pl.DataFrame) -> pl.DataFrame:
     """Rule 7: orders of the period with the same national_id and allowance_code and overlapping covers."""
     keys = ["national_id", "allowance_code"]
     # Cheap pre-filter (no explode over every order): only same-person-same-allowance groups can overlap.
-    suspects = orders.filter(pl.col("national_id").is_not_null()).filter(pl.struct(keys).is_duplicated())
+    # Hashes narrow it down to a superset (a hash collision only adds a suspect); the groups below are exact.
+    key_hash = pl.col("national_id").hash(1) ^ pl.col("allowance_code").hash(2)
+    suspects = orders.filter(pl.col("national_id").is_not_null() & key_hash.is_duplicated())
     if suspects.is_empty():
         return exception_rows(
             suspects, Code.DUPLICATE_ORDER, period, province=pl.lit(None), order_id=pl.lit(None),

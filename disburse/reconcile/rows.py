@@ -24,7 +24,9 @@ def exception_rows(
     """One exception row per row of ``frame``; ``difference_vnd`` = paid - ordered (paid when no order)."""
     if frame.is_empty():
         return empty(EXCEPTION_SCHEMA)
-    return frame.select(
+    # One chunk: the frames here are small, and polars 1.44 can panic formatting text across chunks of
+    # mismatched layout (seen with the several-orders pairs frame).
+    return frame.rechunk().select(
         province_code=province.cast(pl.String),
         period=pl.lit(period, dtype=pl.String),
         code=pl.lit(code, dtype=pl.String),

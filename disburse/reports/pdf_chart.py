@@ -43,25 +43,37 @@ def _tick_label(value: float) -> str:
     return format_int(round(value)) if float(value).is_integer() else f"{value:.1f}".replace(".", ",")
 
 
-def amount_bars(items: Sequence[tuple[str, int]], *, width: float, title: str) -> Drawing:
-    """Horizontal bars, one per (label, VND amount), largest first as given."""
+def _legend(severities: Sequence[str], *, x: float, y: float) -> Legend:
+    legend = Legend()
+    legend.x, legend.y = x, y
+    legend.fontName = report_fonts().regular
+    legend.fontSize = 8
+    legend.alignment = "right"
+    legend.columnMaximum = max(1, len(severities))  # one column, critical on top
+    legend.colorNamePairs = [(SEVERITY_COLOUR[s], severity_label(s)) for s in severities]
+    return legend
+
+
+def amount_bars(items: Sequence[tuple[str, int, str]], *, width: float, title: str) -> Drawing:
+    """Horizontal bars, one per (label, VND amount, severity), largest first as given, coloured by
+    severity with a legend."""
     fonts = report_fonts()
     bar_pitch = 15
     height = max(60, 40 + bar_pitch * len(items))
     drawing = _drawing(width, height)
-    largest = max((amount for _, amount in items), default=0)
+    largest = max((amount for _, amount, _ in items), default=0)
     divisor, unit = _unit_for(largest)
 
     chart = HorizontalBarChart()
     chart.x = 190
     chart.y = 18
-    chart.width = width - chart.x - 20
+    chart.width = width - chart.x - 110
     chart.height = height - 40
     # reportlab draws the first category at the bottom; reverse so the largest bar is on top.
     rows = list(reversed(items))
     # Scaled only to draw bars; the exact amounts are printed in the table beside the chart.
-    chart.data = [[amount / divisor for _, amount in rows]] if rows else [[0]]
-    chart.categoryAxis.categoryNames = [label for label, _ in rows] or [""]
+    chart.data = [[amount / divisor for _, amount, _ in rows]] if rows else [[0]]
+    chart.categoryAxis.categoryNames = [label for label, _, _ in rows] or [""]
     chart.categoryAxis.labels.fontName = fonts.regular
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"
@@ -74,8 +86,13 @@ def amount_bars(items: Sequence[tuple[str, int]], *, width: float, title: str) -
     chart.valueAxis.gridStrokeColor = colors.HexColor("#d7dde3")
     chart.bars[0].fillColor = HEADER_FILL
     chart.bars[0].strokeColor = None
+    for index, (_, _, severity) in enumerate(rows):
+        chart.bars[(0, index)].fillColor = SEVERITY_COLOUR.get(severity, HEADER_FILL)
     chart.barWidth = 9
     drawing.add(chart)
+    present = {severity for _, _, severity in items}
+    drawing.add(_legend([s for s in Severity if s in present], x=chart.x + chart.width + 20,
+                        y=chart.y + chart.height))
     caption = f"{title} — đơn vị: {unit}" if title else f"Đơn vị: {unit}"
     drawing.add(String(0, height - 10, caption, fontName=fonts.bold, fontSize=8.5,
                        fillColor=INK))
@@ -110,14 +127,6 @@ def severity_stacks(provinces: Sequence[str], counts: dict[str, list[int]], *, w
         chart.bars[index].strokeColor = None
     drawing.add(chart)
 
-    legend = Legend()
-    legend.x = chart.x + chart.width + 20
-    legend.y = chart.y + chart.height
-    legend.fontName = fonts.regular
-    legend.fontSize = 8
-    legend.alignment = "right"
-    legend.columnMaximum = len(order) or 1  # one column, critical on top
-    legend.colorNamePairs = [(SEVERITY_COLOUR[s], severity_label(s)) for s in order]
-    drawing.add(legend)
+    drawing.add(_legend(order, x=chart.x + chart.width + 20, y=chart.y + chart.height))
     drawing.add(String(0, height - 10, title, fontName=fonts.bold, fontSize=8.5, fillColor=INK))
     return drawing

@@ -52,7 +52,7 @@ class SectionMark(Flowable):  # type: ignore[misc]  # reportlab is untyped
 
 
 class StreamingDoc(BaseDocTemplate):  # type: ignore[misc]  # reportlab is untyped
-    """Landscape A4, one frame, a footer line with the report name and page number."""
+    """Landscape A4, one frame; a footer with the report name, the current section and the page number."""
 
     def __init__(self, path: Path, *, title: str, footer: str) -> None:
         super().__init__(
@@ -114,6 +114,7 @@ class StreamingDoc(BaseDocTemplate):  # type: ignore[misc]  # reportlab is untyp
         canvas.setFillColor(INK)
         canvas.setFont(fonts.regular, 7)
         canvas.drawString(MARGIN, y, self._footer)
+        # Right of centre: the report name on the left runs past the middle of a narrow footer font line.
         canvas.drawCentredString(PAGE_SIZE[0] / 2 + 60, y, self._section)
         canvas.drawRightString(PAGE_SIZE[0] - MARGIN, y, f"Trang {doc.page}")
         canvas.restoreState()

@@ -1,24 +1,26 @@
 """The exception listing: grouped by severity (critical first), code and ward, as a stream of flowables.
 
-Each code's rows are cut into tables of ``CHUNK_ROWS`` rows that are only built when the document reaches them
-(see ``pdf_doc.StreamingDoc``), and each is a ``LongTable`` with a repeated header row, so a listing of
-100,000 rows paginates in bounded memory and in time linear in the rows.
+Each code's rows are cut into blocks of ``CHUNK_ROWS`` rows that are only built when the document reaches
+them (see ``pdf_doc.StreamingDoc``) and that read as one table with a header on every page (see
+``pdf_rows.RowBlock``), so a listing of 100,000 rows paginates in bounded memory and in linear time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
 import polars as pl
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import CondPageBreak, Flowable, LongTable, Paragraph, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer
 
-from disburse.reports.fonts import report_fonts
+from disburse.reports.pdf_details import detail_vi
 from disburse.reports.pdf_doc import FRAME_WIDTH, SectionMark
-from disburse.reports.pdf_styles import SEVERITY_COLOUR, WARD_FILL, Styles, grid_style
+from disburse.reports.pdf_rows import HEADERS, RowBlock, Rows
+from disburse.reports.pdf_styles import SEVERITY_COLOUR, Styles
 from disburse.reports.vn import (
     code_action,
     code_label,
@@ -27,17 +29,14 @@ from disburse.reports.vn import (
     severity_label,
     ward_name,
 )
-from disburse.schema import SEVERITY, SEVERITY_RANK
+from disburse.schema import SEVERITY, SEVERITY_RANK, Code, Severity
 
-# Rows per table: about two pages. Smaller chunks repeat the header mid-page more often; larger ones make
-# each page split copy more cell styles (reportlab rebuilds the remainder table on every split).
-CHUNK_ROWS: Final = 120
+# Rows per block, about two pages: reportlab rebuilds the remainder of a table at every page split, so larger
+# blocks cost more per page; smaller ones only add flowables.
+CHUNK_ROWS: Final = 60
 
-_HEADERS: Final = ("STT", "Họ và tên", "Mã đối tượng", "Số CCCD", "Mã lệnh chi", "Mã GD chi trả",
-                   "Số tiền\nlệnh chi", "Số tiền\nđã chi", "Chênh lệch", "Chi tiết")
-_FIXED_WIDTHS: Final = (24.0, 104.0, 80.0, 66.0, 84.0, 72.0, 64.0, 64.0, 64.0)
+_FIXED_WIDTHS: Final = (24.0, 100.0, 84.0, 66.0, 84.0, 72.0, 64.0, 64.0, 64.0)
 _WIDTHS: Final = (*_FIXED_WIDTHS, FRAME_WIDTH - sum(_FIXED_WIDTHS))
-_FIRST_AMOUNT_COL: Final = 6
 
 _ROW_COLUMNS: Final = ("full_name", "beneficiary_id", "national_id", "order_id", "payout_id",
                        "ordered_vnd", "paid_vnd", "difference_vnd", "detail")
@@ -49,7 +48,9 @@ def prepare(exceptions: pl.DataFrame) -> pl.DataFrame:
     for optional in ("full_name", "ward_code"):
         if optional not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    severity = pl.coalesce(pl.col("severity"), pl.col("code").replace_strict(SEVERITY, default=None))
+    # A row without a severity takes its code's; an unknown code without one is listed last, as info.
+    severity = pl.coalesce(pl.col("severity"), pl.col("code").replace_strict(SEVERITY, default=None),
+                           pl.lit(Severity.INFO.value))
     return frame.with_columns(
         severity.alias("severity"),
         severity.replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK), return_dtype=pl.Int64)
@@ -58,8 +59,13 @@ def prepare(exceptions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _involved() -> pl.Expr:
-    """Money a row is about: the larger of what was ordered and what was paid (0 when neither is known)."""
-    return pl.max_horizontal(pl.col("ordered_vnd").fill_null(0), pl.col("paid_vnd").fill_null(0))
+    """Money a row is about: the larger of what was ordered and what was paid (0 when neither is known).
+
+    Except a file's control-total row, whose amounts are the file's whole totals: there it is the gap.
+    """
+    larger = pl.max_horizontal(pl.col("ordered_vnd").fill_null(0), pl.col("paid_vnd").fill_null(0))
+    gap = pl.col("difference_vnd").fill_null(0).abs()
+    return pl.when(pl.col("code") == Code.CONTROL_TOTAL_MISMATCH.value).then(gap).otherwise(larger)
 
 
 def code_totals(prepared: pl.DataFrame) -> pl.DataFrame:
@@ -96,49 +102,46 @@ def _group_sizes(prepared: pl.DataFrame) -> _GroupSizes:
 
 
 _NAME_COL: Final = 1
-_DETAIL_COL: Final = len(_HEADERS) - 1
-_CELL_PADDING: Final = 6.0  # LEFTPADDING + RIGHTPADDING of grid_style
+_DETAIL_COL: Final = len(HEADERS) - 1
+_CELL_PADDING: Final = 6.0  # left + right padding of a listing cell (pdf_rows)
+_MAX_LINES: Final = 24
 
 
-def _cell(text: str | None, width: float, st: Styles) -> Paragraph | str:
-    """Text that fits the column stays a plain string (cheap to lay out and draw: most names and short
-    details); longer text becomes a Paragraph so that it wraps inside the column."""
+def _cell(text: str | None, width: float, st: Styles) -> str:
+    """Text wrapped to the column as lines (reportlab's ``simpleSplit``, the word wrap a Paragraph uses).
+
+    A table cell holding lines is drawn as they are; a Paragraph per cell would parse markup and re-measure
+    its words at every page split, which cost a quarter of the listing's time. Details are plain text.
+    """
     if not text:
         return ""
-    if stringWidth(text, st.cell.fontName, st.cell.fontSize) <= width - _CELL_PADDING:
+    size, room = st.cell.fontSize, width - _CELL_PADDING
+    if stringWidth(text, st.cell.fontName, size) <= room:
         return text
-    return Paragraph(escape(text), st.cell)
+    lines = simpleSplit(text, st.cell.fontName, size, room)
+    lines = [piece for line in lines for piece in _break_long(line, st.cell.fontName, size, room)]
+    if len(lines) > _MAX_LINES:  # a table row cannot continue on the next page: keep every row page-sized
+        lines = [*lines[: _MAX_LINES - 1], "… (xem đầy đủ trong exceptions.csv)"]
+    return "\n".join(lines)
+
+
+def _break_long(line: str, font: str, size: float, room: float) -> list[str]:
+    """A line still wider than the column is one long word (a file name, a reference): cut it by letters."""
+    pieces: list[str] = []
+    while stringWidth(line, font, size) > room and len(line) > 1:
+        cut = len(line) - 1
+        while cut > 1 and stringWidth(line[:cut], font, size) > room:
+            cut -= 1
+        pieces.append(line[:cut])
+        line = line[cut:]
+    return [*pieces, line]
 
 
 def _row(number: int, values: tuple[Any, ...], st: Styles) -> list[Any]:
     name, beneficiary, national_id, order_id, payout_id, ordered, paid, difference, detail = values
     return [str(number), _cell(name, _WIDTHS[_NAME_COL], st), beneficiary or "", national_id or "",
             order_id or "", payout_id or "", format_vnd(ordered), format_vnd(paid), format_vnd(difference),
-            _cell(detail, _WIDTHS[_DETAIL_COL], st)]
-
-
-@dataclass
-class _Chunk:
-    """Rows of one table under construction; ``ward_rows`` are the indexes of the ward sub-heading rows."""
-
-    rows: list[list[Any]] = field(default_factory=list)
-    ward_rows: list[int] = field(default_factory=list)
-
-    def add_ward(self, label: str) -> None:
-        self.ward_rows.append(len(self.rows) + 1)  # +1: the header row comes first
-        self.rows.append([label, *([""] * (len(_HEADERS) - 1))])
-
-    def table(self) -> LongTable:
-        table = LongTable([list(_HEADERS), *self.rows], colWidths=_WIDTHS, repeatRows=1)
-        style = grid_style(right_from_col=_FIRST_AMOUNT_COL)
-        bold = report_fonts().bold
-        for index in self.ward_rows:
-            style.add("SPAN", (0, index), (-1, index))
-            style.add("BACKGROUND", (0, index), (-1, index), WARD_FILL)
-            style.add("FONTNAME", (0, index), (-1, index), bold)
-            style.add("ALIGN", (0, index), (-1, index), "LEFT")
-        table.setStyle(style)
-        return table
+            _cell(detail_vi(detail), _WIDTHS[_DETAIL_COL], st)]
 
 
 def _severity_heading(severity: str, rows: int, letter: str, st: Styles) -> Paragraph:
@@ -156,20 +159,20 @@ def _ward_label(code: str, ward: str | None, sizes: _GroupSizes) -> str:
 def listing(prepared: pl.DataFrame, st: Styles) -> Iterator[Flowable]:
     """Headings and tables for every row of ``prepare``'d exceptions, generated lazily.
 
-    One table per code (cut into chunks), with a sub-heading row for each ward: a ward with one exception
-    then costs one line, not a table of its own.
+    One table per code (cut into ``RowBlock``s), with a sub-heading row for each ward: a ward with one
+    exception then costs one line, not a table of its own.
     """
     sizes = _group_sizes(prepared)
     columns = prepared.select("severity", "code", "ward_code", *_ROW_COLUMNS)
     current: tuple[str, str, str | None] | None = None
     severity_number = 0
     number = 0
-    chunk = _Chunk()
+    block = Rows()
+    opens_listing = True
     for severity, code, ward, *values in columns.iter_rows():
         if current is None or code != current[1] or severity != current[0]:
-            if chunk.rows:
-                yield chunk.table()
-                chunk = _Chunk()
+            if len(block):
+                yield RowBlock(block, _WIDTHS, opens_listing=opens_listing)
             # Room for the headings and a few rows, so no heading is left alone at a page foot.
             yield CondPageBreak(110)
             if current is None or severity != current[0]:
@@ -177,23 +180,22 @@ def listing(prepared: pl.DataFrame, st: Styles) -> Iterator[Flowable]:
                 letter = "ABCDE"[severity_number - 1]
                 yield _severity_heading(severity, sizes.by_severity[severity], letter, st)
             rows, involved = sizes.by_code[code]
-            yield Paragraph(f"{escape(code_label(code))} ({code}) — {format_int(rows)} dòng, "
+            yield Paragraph(f"{escape(code_label(code))} ({escape(code)}) — {format_int(rows)} dòng, "
                             f"số tiền liên quan {format_vnd(involved)}", st.h2)
             yield Paragraph(f"<b>Việc cần làm:</b> {escape(code_action(code))}", st.body)
             yield SectionMark(f"{severity_label(severity)} · {code_label(code)} ({code})")
             yield Spacer(1, 3)
-            number = 0
-        if current is None or (code, ward) != current[1:] or not chunk.rows:
-            # A chunk starting mid-ward repeats the ward row, so every table says which ward it lists.
-            chunk.add_ward(_ward_label(code, ward, sizes))
+            block, opens_listing, number = Rows(), True, 0
+        if current is None or (code, ward) != current[1:]:
+            block.add_ward(_ward_label(code, ward, sizes))
         current = (severity, code, ward)
         number += 1
-        chunk.rows.append(_row(number, tuple(values), st))
-        if len(chunk.rows) >= CHUNK_ROWS:
-            yield chunk.table()
-            chunk = _Chunk()
-    if chunk.rows:
-        yield chunk.table()
+        block.add(_row(number, tuple(values), st))
+        if len(block) >= CHUNK_ROWS:
+            yield RowBlock(block, _WIDTHS, opens_listing=opens_listing)
+            block, opens_listing = Rows(offset=block.offset + len(block)), False
+    if len(block):
+        yield RowBlock(block, _WIDTHS, opens_listing=opens_listing)
     yield SectionMark("")
     if current is None:
         yield Paragraph("Không có ngoại lệ nào trong kỳ.", st.body)

@@ -114,7 +114,8 @@ def national_flowables(*, run: RunInfo, summary: pl.DataFrame, prepared: pl.Data
     stacks: dict[str, list[int]] = {s: [counts.get((code, s), 0) for code in codes] for s in _SEVERITIES}
     yield severity_stacks([province_name(c) for c in codes], stacks, width=FRAME_WIDTH, title="Số dòng")
     yield CondPageBreak(200)
-    yield Paragraph(f"III. {TOP_CODES} loại ngoại lệ nhiều nhất", st.h2)
+    shown = min(TOP_CODES, prepared["code"].n_unique()) if prepared.height else TOP_CODES
+    yield Paragraph(f"III. {shown} loại ngoại lệ nhiều nhất", st.h2)
     if prepared.height:
         yield _top_codes_table(prepared, st)
     else:

@@ -46,7 +46,9 @@ _MONEY_ROWS: Final[tuple[tuple[str, str | None], ...]] = (
 _COUNT_FIELDS: Final = frozenset({"orders", "payout_lines"})
 _MONEY_WIDTHS: Final = (188.0, 102.0)
 _GAP: Final = 14.0
-_CODE_WIDTHS: Final = (FRAME_WIDTH - sum(_MONEY_WIDTHS) - _GAP - 268.0, 58.0, 44.0, 84.0, 82.0)
+# One line per code (label, code, severity, rows, VND), so that the 17 codes and the money table fit beside
+# each other on the first page: the two sit in one table row, which reportlab cannot split across pages.
+_CODE_WIDTHS: Final = (140.0, 108.0, 58.0, 40.0, FRAME_WIDTH - sum(_MONEY_WIDTHS) - _GAP - 346.0)
 
 
 def _money_table(summary: Mapping[str, object], st: Styles) -> Table:
@@ -88,17 +90,16 @@ def _balance_note(summary: Mapping[str, object], st: Styles) -> Paragraph:
 
 
 def _code_table(totals: pl.DataFrame, st: Styles) -> Table:
-    rows: list[list[Any]] = [["Loại ngoại lệ", "Mức độ", "Số dòng", "Số tiền\nliên quan", "Chênh lệch"]]
+    rows: list[list[Any]] = [["Loại ngoại lệ", "Mã", "Mức độ", "Số dòng", "Số tiền liên quan"]]
     for row in totals.iter_rows(named=True):
-        rows.append([Paragraph(f"{escape(code_label(row['code']))}<br/><font size=6>{row['code']}</font>",
-                               st.cell),
-                     severity_label(row["severity"]), format_int(row["rows"]),
-                     format_vnd(row["involved_vnd"]), format_vnd(row["difference_vnd"])])
-    rows.append(["Tổng cộng", "", format_int(int(totals["rows"].sum())),
-                 format_vnd(int(totals["involved_vnd"].sum())),
-                 format_vnd(int(totals["difference_vnd"].sum()))])
+        rows.append([code_label(row["code"]), row["code"], severity_label(row["severity"]),
+                     format_int(row["rows"]), format_vnd(row["involved_vnd"])])
+    rows.append(["Tổng cộng", "", "", format_int(int(totals["rows"].sum())),
+                 format_vnd(int(totals["involved_vnd"].sum()))])
     table = Table(rows, colWidths=_CODE_WIDTHS, repeatRows=1)
-    table.setStyle(grid_style(right_from_col=2, total_row=True))
+    style = grid_style(right_from_col=3, total_row=True)
+    style.add("FONTSIZE", (1, 1), (1, -1), 6.5)
+    table.setStyle(style)
     return table
 
 
@@ -122,12 +123,13 @@ def province_flowables(*, profile: ProvinceProfile, run: RunInfo, summary: Mappi
     yield _overview(summary, totals, st)
     yield CondPageBreak(200)
     yield Paragraph("III. Số tiền liên quan theo loại ngoại lệ", st.h2)
-    bars = [(code_label(row["code"]), row["involved_vnd"])
+    bars = [(code_label(row["code"]), row["involved_vnd"], row["severity"])
             for row in totals.sort("involved_vnd", descending=True).iter_rows(named=True)]
     yield amount_bars(bars, width=FRAME_WIDTH, title="")
     yield Paragraph("IV. Chi tiết ngoại lệ (theo mức độ, loại và xã/phường)", st.h2)
-    yield Paragraph("Số tiền liên quan của một dòng là số lớn hơn giữa tiền theo lệnh chi và tiền đã chi; "
-                    "số tiền trống (—) là không áp dụng cho dòng đó.", st.small)
+    yield Paragraph("Số tiền liên quan của một dòng là số lớn hơn giữa tiền theo lệnh chi và tiền đã chi "
+                    "(với dòng tổng cộng của tệp: phần chênh lệch); số tiền trống (—) là không áp dụng cho "
+                    "dòng đó.", st.small)
     yield Spacer(1, 4)
     yield from listing(prepared, st)
     yield signature_block(profile.province_name, run.generated_at, st)

@@ -73,10 +73,11 @@ def styles() -> Styles:
 
 
 def grid_style(*, right_from_col: int, total_row: bool = False, font_size: float = 7.5) -> TableStyle:
-    """A data table: dark header row, zebra body, amounts right-aligned from ``right_from_col`` on.
+    """A summary table: dark header row, zebra body, amounts right-aligned from ``right_from_col`` on.
 
     Row backgrounds are given with ROWBACKGROUNDS (not per-row commands) so they survive table splits and
-    the command list stays constant-size whatever the number of rows.
+    the command list stays constant-size whatever the number of rows. (The exception listing styles its
+    cells directly instead, see ``pdf_rows``.)
     """
     fonts = report_fonts()
     commands: list[tuple[Any, ...]] = [
@@ -84,20 +85,20 @@ def grid_style(*, right_from_col: int, total_row: bool = False, font_size: float
         ("FONTSIZE", (0, 0), (-1, -1), font_size),
         ("LEADING", (0, 0), (-1, -1), font_size + 1.5),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("FONTNAME", (0, 0), (-1, 0), fonts.bold),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
         ("ALIGN", (right_from_col, 1), (-1, -1), "RIGHT"),
-        ("ALIGN", (right_from_col, 0), (-1, 0), "CENTER"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("BOX", (0, 0), (-1, -1), 0.5, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("FONTNAME", (0, 0), (-1, 0), fonts.bold),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+        ("ALIGN", (right_from_col, 0), (-1, 0), "CENTER"),
     ]
     if total_row:
         commands += [

@@ -7,7 +7,7 @@ rather than printing an English identifier in a report meant for a provincial fi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Final
 
@@ -36,14 +36,24 @@ def period_label(period: str) -> str:
     return f"tháng {int(month):02d}/{year}"
 
 
+# Vietnam keeps UTC+7 all year (no daylight saving), so a fixed offset needs no time-zone database.
+VIETNAM_TIME: Final = timezone(timedelta(hours=7), "ICT")
+
+
+def local_time(moment: datetime) -> datetime:
+    """An aware datetime (the pipeline stamps runs in UTC) as Vietnam's wall clock; a naive one as given."""
+    return moment.astimezone(VIETNAM_TIME) if moment.tzinfo is not None else moment
+
+
 def datetime_label(moment: datetime) -> str:
-    """``28/11/2026 09:05`` (day first, 24-hour clock, as Vietnamese forms write it)."""
-    return moment.strftime("%d/%m/%Y %H:%M")
+    """``28/11/2026 09:05`` in Vietnam time (day first, 24-hour clock, as Vietnamese forms write it)."""
+    return local_time(moment).strftime("%d/%m/%Y %H:%M")
 
 
 def place_date_line(place: str, moment: datetime) -> str:
-    """The line above a signature block: ``TP Hồ Chí Minh, ngày 28 tháng 11 năm 2026``."""
-    return f"{place}, ngày {moment.day:02d} tháng {moment.month:02d} năm {moment.year}"
+    """The line above a signature block: ``TP Hồ Chí Minh, ngày 28 tháng 11 năm 2026`` (Vietnam date)."""
+    day = local_time(moment)
+    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
 SEVERITY_LABEL: Final[dict[str, str]] = {

@@ -1,0 +1,57 @@
+"""The core's English details become Vietnamese in the PDFs; unknown forms pass through."""
+
+from __future__ import annotations
+
+import pytest
+
+from disburse.reports.pdf_details import detail_vi
+
+# Exactly as the reconcile core writes them (taken from a demo run's exceptions.csv).
+CASES = [
+    ("file 79_hcm_2026-10.csv: footer paid 1360919800 / fee 6679100 VND, lines sum to paid 1359919800 / "
+     "fee 6679100 VND",
+     "Tệp 79_hcm_2026-10.csv: dòng Tổng cộng ghi đã chi 1.360.919.800 ₫, phí 6.679.100 ₫; cộng các dòng: "
+     "đã chi 1.359.919.800 ₫, phí 6.679.100 ₫"),
+    ("same national_id and allowance BTXH.NCT as order(s) 48-202610-0000380",
+     "Trùng số CCCD và chế độ BTXH.NCT với lệnh chi 48-202610-0000380"),
+    ("order already paid by line BD19-202610-0000062 this period",
+     "Lệnh chi đã được chi bởi giao dịch BD19-202610-0000062 trong kỳ này"),
+    ("order already paid in period 2026-09 (earlier run)",
+     "Lệnh chi đã được chi ở kỳ 09/2026 (lần đối soát trước)"),
+    ("reported fee 16118 VND, tariff 15618 VND", "Phí bưu điện báo 16.118 ₫, theo biểu phí 15.618 ₫"),
+    ("payout national_id 066354673161 vs order 031185477046",
+     "CCCD trên kết quả chi 066354673161, trên lệnh chi 031185477046"),
+    ("paid at ward 25747, order's ward 99999",
+     "Chi tại Phường Thủ Dầu Một (25747), lệnh chi thuộc Mã xã 99999 (99999)"),
+    ("no payout line covers this order", "Không có dòng kết quả chi trả nào cho lệnh chi này"),
+    ("payout name 'Quách Quang Hòa' vs order name 'Huỳnh Quang Yến'",
+     "Họ tên trên kết quả chi «Quách Quang Hòa», trên lệnh chi «Huỳnh Quang Yến»"),
+    ("line paid 1250000 VND for orders totalling 750000 VND", "Đã chi 1.250.000 ₫, tổng lệnh chi 750.000 ₫"),
+    ("deceased 2026-09-20, paid 2026-10-02 for period 2026-10",
+     "Chết ngày 20/09/2026, vẫn chi ngày 02/10/2026 cho kỳ 10/2026"),
+    ("paid on 2026-10-21 outside the payment window of 2026-10",
+     "Chi ngày 21/10/2026, ngoài thời gian chi trả kỳ 10/2026"),
+    ("no open order for beneficiary 19-BTXH-9998093",
+     "Không có lệnh chi nào đang mở của đối tượng 19-BTXH-9998093"),
+    ("names order 79-202610-0009999, which is neither of the period nor open",
+     "Ghi lệnh chi 79-202610-0009999, không thuộc kỳ này và không còn mở"),
+    ("paid 2026-10-06 to proxy whose authorisation ended 2026-08-20",
+     "Chi ngày 06/10/2026 cho người nhận thay, giấy ủy quyền hết hạn ngày 20/08/2026"),
+    ("paid to proxy 068167553172; authorised proxy: (none)",
+     "Chi cho người nhận thay CCCD 068167553172; người được ủy quyền: không có"),
+    ("unpaid in 2026-08, 2026-09 and 2026-10: review the beneficiary",
+     "Không nhận tiền các kỳ 08/2026, 09/2026 và 10/2026: cần xác minh đối tượng"),
+    ("reported unpaid: UNPAID_ABSENT (line BD19-202610-0000297)",
+     "Bưu điện báo chưa chi: vắng mặt (giao dịch BD19-202610-0000297)"),
+]
+
+
+@pytest.mark.parametrize(("english", "vietnamese"), CASES)
+def test_known_forms_are_translated(english: str, vietnamese: str) -> None:
+    assert detail_vi(english) == vietnamese
+
+
+def test_unknown_forms_and_nulls_pass_through() -> None:
+    assert detail_vi("something new from the core") == "something new from the core"
+    assert detail_vi("Vắng mặt") == "Vắng mặt"
+    assert detail_vi(None) is None
