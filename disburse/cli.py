@@ -51,10 +51,6 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _ledger() -> pipeline.Ledger:
-    return pipeline.Ledger.connect(pipeline.database_url())
-
-
 PeriodOpt = Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")]
 
 
@@ -64,9 +60,11 @@ def init() -> None:
     """Create the ledger or migrate it to the latest schema.
 
     SQLite file ./disburse.db unless DISBURSE_DATABASE_URL is set.
-    Example: disburse init
+    \b
+    Example:
+      disburse init
     """
-    _ledger().upgrade()
+    pipeline.open_ledger().upgrade()
     out.print(f"ledger ready: {pipeline.database_url(hide_password=True)}")
 
 
@@ -82,7 +80,11 @@ def fixtures_generate(
     """Write generated months: orders, events, one payout file per province in its dialect, and
     expected_exceptions.csv (the discrepancies injected).
 
-    Example: disburse fixtures generate --out sample --period 2026-10 --rows 500 --seed 7
+    \b
+
+    Example:
+
+      disburse fixtures generate --out sample --period 2026-10 --rows 500 --seed 7
     """
     for files in pipeline.generate_fixtures(out_dir, period=period, rows=rows, seed=seed, months=months):
         out.print(f"{files.period}: {files.folder} ({len(files.payouts)} payout files)")
@@ -96,9 +98,13 @@ def import_orders(
 ) -> None:
     """Import the department's payment list for a period.
 
-    Example: disburse import orders sample/2026-10/orders.csv
+    \b
+
+    Example:
+
+      disburse import orders sample/2026-10/orders.csv
     """
-    _print_import(pipeline.import_orders(_ledger(), file, supersedes=supersedes))
+    _print_import(pipeline.import_orders(pipeline.open_ledger(), file, supersedes=supersedes))
 
 
 @import_app.command("events")
@@ -109,9 +115,13 @@ def import_events(
 ) -> None:
     """Import registry events (DECEASED, MOVED, IMPRISONED, SUSPENDED).
 
-    Example: disburse import events sample/2026-10/events.csv
+    \b
+
+    Example:
+
+      disburse import events sample/2026-10/events.csv
     """
-    _print_import(pipeline.import_events(_ledger(), file, supersedes=supersedes))
+    _print_import(pipeline.import_events(pipeline.open_ledger(), file, supersedes=supersedes))
 
 
 @import_app.command("payouts")
@@ -125,10 +135,14 @@ def import_payouts(
 ) -> None:
     """Import one province's payout result file, read in that province's dialect.
 
-    Example: disburse import payouts sample/2026-10/payouts/79_hcm_2026-10.csv --province 79 --period 2026-10
+    \b
+
+    Example:
+
+      disburse import payouts sample/2026-10/payouts/79_hcm_2026-10.csv --province 79 --period 2026-10
     """
     report = pipeline.import_payouts(
-        _ledger(), file, province=province, period=period, dialect=dialect, supersedes=supersedes
+        pipeline.open_ledger(), file, province=province, period=period, dialect=dialect, supersedes=supersedes
     )
     _print_import(report)
 
@@ -136,7 +150,9 @@ def import_payouts(
 def _print_import(report: pipeline.ImportReport) -> None:
     receipt = report.receipt
     if receipt.created:
-        out.print(f"imported {report.source} as batch {receipt.batch_id} ({receipt.line_count} {report.kind} lines)")
+        out.print(
+            f"imported {report.source} as batch {receipt.batch_id} ({receipt.line_count} {report.kind} lines)"
+        )
     else:
         out.print(
             f"already imported: {report.source} is batch {receipt.batch_id}"
@@ -156,10 +172,18 @@ def reconcile(
 ) -> None:
     """Match the period's orders against every payout file and write the exception reports.
 
-    Example: disburse reconcile --period 2026-10 --out out/2026-10
+    \b
+
+    Example:
+
+      disburse reconcile --period 2026-10 --out out/2026-10
     """
     report = pipeline.reconcile_period(
-        _ledger(), period=period, out=out_dir, province=province, amount_tolerance_vnd=tolerance_vnd
+        pipeline.open_ledger(),
+        period=period,
+        out=out_dir,
+        province=province,
+        amount_tolerance_vnd=tolerance_vnd,
     )
     _print_reconcile(report)
 
@@ -167,8 +191,19 @@ def reconcile(
 def _print_reconcile(report: pipeline.ReconcileReport) -> None:
     state = "" if report.created else " (same inputs as an earlier run: results unchanged)"
     out.print(f"run {report.run_id} for {report.period}{state}")
-    table = Table("province", "orders", "ordered VND", "paid VND", "unpaid+missing VND", "residual VND",
-                  "critical", "high", "warning", "info", title=f"Reconciliation {report.period}")
+    table = Table(
+        "province",
+        "orders",
+        "ordered VND",
+        "paid VND",
+        "unpaid+missing VND",
+        "residual VND",
+        "critical",
+        "high",
+        "warning",
+        "info",
+        title=f"Reconciliation {report.period}",
+    )
     by_severity = report.exceptions.group_by("province_code", "severity").len()
     for row in report.summary.iter_rows(named=True):  # one row per province
         counts = {
@@ -176,8 +211,12 @@ def _print_reconcile(report: pipeline.ReconcileReport) -> None:
             for r in by_severity.filter(pl.col("province_code") == row["province_code"]).iter_rows(named=True)
         }
         table.add_row(
-            row["province_code"], f"{row['orders']:,}", f"{row['ordered_vnd']:,}", f"{row['paid_out_vnd']:,}",
-            f"{row['unpaid_vnd'] + row['missing_vnd']:,}", f"{row['residual_vnd']:,}",
+            row["province_code"],
+            f"{row['orders']:,}",
+            f"{row['ordered_vnd']:,}",
+            f"{row['paid_out_vnd']:,}",
+            f"{row['unpaid_vnd'] + row['missing_vnd']:,}",
+            f"{row['residual_vnd']:,}",
             *(str(counts.get(s, 0)) for s in ("critical", "high", "warning", "info")),
         )
     out.print(table)
@@ -189,9 +228,9 @@ def _print_reconcile(report: pipeline.ReconcileReport) -> None:
 @app.command()
 @friendly
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the data, the ledger and the reports.")] = Path(
-        "demo-out"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the data, the ledger and the reports.")
+    ] = Path("demo-out"),
     rows: Annotated[int, typer.Option(help="Order lines per month.")] = 3000,
     months: Annotated[int, typer.Option(help="Months to run in a row (history feeds carry-forward).")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
@@ -200,7 +239,11 @@ def demo(
     """Generate months of data for the five pilot provinces, import them into a fresh SQLite ledger in
     --out, reconcile each month and write the reports.
 
-    Example: disburse demo --out demo-out --rows 3000
+    \b
+
+    Example:
+
+      disburse demo --out demo-out --rows 3000
     """
     runs = pipeline.run_demo(
         out_dir, rows=rows, seed=seed, months=months, period=period, on_step=lambda s: out.print(f"· {s}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import shutil
@@ -39,6 +40,10 @@ def database_url(*, hide_password: bool = False) -> str:
 
         return make_url(url).render_as_string(hide_password=True)
     return url
+
+
+def open_ledger() -> Ledger:
+    return Ledger.connect(database_url())
 
 
 def current_user() -> str:
@@ -198,13 +203,10 @@ def reconcile_period(
         if rows.is_empty():
             continue  # a province with no discrepancy gets no PDF; the national summary still lists it
         target = out / f"discrepancies_{code}_{period}.pdf"
-        write_target(
-            target,
-            written,
-            lambda p, c=code, r=row, x=rows: render_province_pdf(
-                p, profile=by_code[c], run=run, summary=r, exceptions=x
-            ),
+        render = functools.partial(
+            render_province_pdf, profile=by_code[code], run=run, summary=row, exceptions=rows
         )
+        write_target(target, written, render)
     write_target(
         out / f"national_summary_{period}.pdf",
         written,
@@ -231,7 +233,9 @@ class GeneratedFiles:
     payouts: dict[str, Path] = field(default_factory=dict)  # province code -> file
 
 
-def generate_fixtures(out: Path, *, period: str, rows: int, seed: int, months: int = 1) -> list[GeneratedFiles]:
+def generate_fixtures(
+    out: Path, *, period: str, rows: int, seed: int, months: int = 1
+) -> list[GeneratedFiles]:
     """Write ``months`` generated months starting at ``period`` into out/<period>/."""
     from disburse.fixtures.generate import generate
     from disburse.fixtures.write import write_month
@@ -299,4 +303,3 @@ def run_demo(
     ledger = Ledger.connect(f"sqlite:///{out / 'disburse.db'}")
     ledger.upgrade()
     return run_months(ledger, generated, on_step=on_step)
-

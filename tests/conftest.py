@@ -44,7 +44,7 @@ def postgres_database() -> Iterator[str]:
         # template0: no session ever connects to it, so parallel test runs cannot block the copy
         # ("source database is being accessed by other users"), as they can with template1.
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:

@@ -13,7 +13,7 @@ runner = CliRunner()
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+    result = runner.invoke(app, list(args), prog_name="disburse")
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.output
 
@@ -36,13 +36,16 @@ def test_help_lists_the_month_in_order() -> None:
         ("demo", "--help"),
     ],
 )
-def test_every_command_help_has_an_example(args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_command_help_has_an_example(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     if args[-1] != "--help":
         args = (*args, "--help")
     code, text = run(*args)
     assert code == 0
-    assert "Example: disburse" in text
+    example = text.split("Example:", 1)[1].split()
+    assert example[:2] == ["disburse", args[0]], text
 
 
 @pytest.fixture

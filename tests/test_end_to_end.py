@@ -37,7 +37,9 @@ def diff_by_code(found: Counter[Key], expected: Counter[Key]) -> str:
         extra = {k: n for k, n in (found - expected).items() if k[0] == code}
         missing = {k: n for k, n in (expected - found).items() if k[0] == code}
         if extra or missing:
-            lines.append(f"{code}: {len(missing)} missed {sorted(missing)[:5]}, {len(extra)} extra {sorted(extra)[:5]}")
+            lines.append(
+                f"{code}: {len(missing)} missed {sorted(missing)[:5]}, {len(extra)} extra {sorted(extra)[:5]}"
+            )
     return "\n".join(lines)
 
 
@@ -58,8 +60,20 @@ def test_months_through_the_cli_find_exactly_the_injected_discrepancies(
 ) -> None:
     monkeypatch.setenv("DISBURSE_DATABASE_URL", database_url)
     data = tmp_path / "data"
-    invoke("fixtures", "generate", "--out", str(data), "--period", "2026-08", "--rows", "900",
-           "--seed", str(seed), "--months", "3")
+    invoke(
+        "fixtures",
+        "generate",
+        "--out",
+        str(data),
+        "--period",
+        "2026-08",
+        "--rows",
+        "900",
+        "--seed",
+        str(seed),
+        "--months",
+        "3",
+    )
     invoke("init")
     months = sorted(p for p in data.iterdir() if p.is_dir())
     assert [m.name for m in months] == ["2026-08", "2026-09", "2026-10"]
@@ -69,8 +83,14 @@ def test_months_through_the_cli_find_exactly_the_injected_discrepancies(
         expected = read_keys(folder / "expected_exceptions.csv")
         assert found == expected, f"{folder.name}:\n{diff_by_code(found, expected)}"
         injected = {code for code, _, _ in expected}
-        assert {"PHANTOM_PAYOUT", "DUPLICATE_PAYOUT", "OVERPAID", "UNDERPAID", "MISSING_RESULT",
-                "UNPAID"} <= injected
+        assert {
+            "PHANTOM_PAYOUT",
+            "DUPLICATE_PAYOUT",
+            "OVERPAID",
+            "UNDERPAID",
+            "MISSING_RESULT",
+            "UNPAID",
+        } <= injected
 
 
 def test_importing_and_reconciling_again_changes_nothing(
@@ -95,7 +115,12 @@ def test_demo_runs_from_the_installed_console_script(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISBURSE_DATABASE_URL"}
     done = subprocess.run(
         [str(script), "demo", "--out", str(tmp_path / "demo"), "--rows", "600", "--months", "2"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr

@@ -5,7 +5,16 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from sqlalchemy import text
-from test_ledger_factories import loaded, loaded_payouts, order_id, orders, outcome, payouts, result
+from test_ledger_factories import (
+    exception,
+    loaded,
+    loaded_payouts,
+    order_id,
+    orders,
+    outcome,
+    payouts,
+    result,
+)
 
 from disburse.errors import LedgerError
 from disburse.ledger import Ledger, journal
@@ -219,3 +228,21 @@ def test_verify_finds_lines_and_digest_rewritten_together(ledger: Ledger) -> Non
     problems = ledger.verify()
     assert "batch 1: its recorded digests differ from the audit log's" in problems
     assert "batch 1: its stored lines no longer match the digest taken at import" in problems
+
+
+@pytest.mark.parametrize(
+    ("tamper", "found"),
+    [
+        ("DELETE FROM run_exception", "0 exceptions stored but 1 were recorded"),
+        ("UPDATE run SET params_json = '{}'", "parameters or batches were changed"),
+        ("UPDATE run_outcome SET run_id = 77", "run_outcome: rows of run 77, which does not exist"),
+    ],
+)
+def test_verify_finds_run_results_changed_after_the_run(ledger: Ledger, tamper: str, found: str) -> None:
+    rows, ids = _month(ledger)
+    outs = [outcome(r, "OPEN", unpaid_own=True) for r in rows]
+    exc = exception("MISSING_RESULT", OCT, "79", str(rows[2]["order_id"]), None)
+    ledger.record_run(OCT, {"v": 1}, ids, result(OCT, outs, [exc]), user="t")
+    assert ledger.verify() == []
+    _sql(ledger, tamper)
+    assert any(found in p for p in ledger.verify()), ledger.verify()

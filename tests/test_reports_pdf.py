@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
@@ -271,3 +274,39 @@ def test_a_huge_detail_is_cut_to_a_page_sized_row(tmp_path: Path) -> None:
     rows = [row(Code.OVERPAID, NAMES[0], 1, 2, detail="Ghi chú rất dài của bưu điện. " * 400)]
     text = text_of(render_province(tmp_path / "huge.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA)))
     assert "… (xem đầy đủ trong exceptions.csv)" in text
+
+
+def test_overview_fits_the_first_page_with_every_code(tmp_path: Path) -> None:
+    rows = [row(code, NAMES[i % 8], 1_000_000, 2_500_000, order=f"79-202610-{i:07d}")
+            for i, code in enumerate(Code)]
+    path = render_province(tmp_path / "all.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA))
+    first = re.sub(r"\s+", " ", unicodedata.normalize("NFC", PdfReader(path).pages[0].extract_text()))
+    assert "I. Tổng hợp tiền" in first and "II. Ngoại lệ theo loại" in first
+    for code in Code:
+        assert CODE_LABEL[code] in first, code
+
+
+_RENDER_SAMPLE = """
+import sys
+from datetime import datetime
+from pathlib import Path
+from disburse.profile import pilot_provinces
+from disburse.reports.pdf import RunInfo, render_province_pdf
+from disburse.reports.pdf_sample import sample_exceptions, sample_summary
+rows = sample_exceptions(300, wards=8)
+render_province_pdf(Path(sys.argv[1]), profile=pilot_provinces()["79"], summary=sample_summary(rows),
+                    run=RunInfo("2026-10", 9, datetime(2026, 11, 5, 9, 30)), exceptions=rows)
+"""
+
+
+def test_identical_bytes_across_processes(tmp_path: Path) -> None:
+    """Fresh interpreters with different hash seeds: no set or dict order leaks into the file."""
+    outputs = []
+    root = str(Path(__file__).parents[1])  # the checkout, in case the package is not installed
+    for seed in ("1", "2"):
+        path = tmp_path / f"seed{seed}.pdf"
+        env = {**os.environ, "PYTHONHASHSEED": seed,
+               "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+        subprocess.run([sys.executable, "-c", _RENDER_SAMPLE, str(path)], check=True, env=env)
+        outputs.append(path.read_bytes())
+    assert outputs[0] == outputs[1]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from disburse.ledger import audit, bulk, journal
+from disburse.ledger import audit, bulk, journal, runs
 from disburse.ledger.codec import LINE_TABLES
 from disburse.ledger.digest import content_digest
-from disburse.ledger.models import Batch
+from disburse.ledger.models import Batch, Run, RunException, RunOutcome
 
 
 def verify(conn: Connection) -> list[str]:
@@ -16,6 +16,63 @@ def verify(conn: Connection) -> list[str]:
     problems += journal.cash_close_mismatches(conn)
     problems += audit.verify_chain(conn)
     problems += _batch_digests(conn)
+    problems += _runs(conn)
+    problems += _orphans(conn)
+    return problems
+
+
+# Bulk tables have no FOREIGN KEY (see models.py): find rows whose batch or run does not exist.
+_ORPHANS = {
+    "order_line": ("batch_id", "batch"),
+    "payout_line": ("batch_id", "batch"),
+    "event_line": ("batch_id", "batch"),
+    "run_outcome": ("run_id", "run"),
+    "run_exception": ("run_id", "run"),
+}
+
+
+def _orphans(conn: Connection) -> list[str]:
+    problems: list[str] = []
+    for table, (column, parent) in _ORPHANS.items():
+        missing = conn.exec_driver_sql(
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} NOT IN (SELECT id FROM {parent})"
+        ).scalars()
+        problems += [f"{table}: rows of {parent} {value}, which does not exist" for value in missing]
+    return problems
+
+
+def _runs(conn: Connection) -> list[str]:
+    """Each run's identity and result counts against what the audit chain recorded when it was stored."""
+    problems: list[str] = []
+    audited = dict(audit.events(conn, "record_run"))
+    counts = {
+        table: {
+            int(run_id): int(n)
+            for run_id, n in conn.execute(select(model.run_id, func.count()).group_by(model.run_id))
+        }
+        for table, model in (("outcomes", RunOutcome), ("exceptions", RunException))
+    }
+    rows = conn.execute(
+        select(Run.id, Run.period, Run.params_json, Run.batch_ids, Run.input_key).order_by(Run.id)
+    )
+    for run_id, period, params_json, batch_ids, key in rows:
+        ids = [int(i) for i in batch_ids.split(",") if i]
+        if runs.input_key(period, params_json, ids) != key:
+            problems.append(
+                f"run {run_id}: its period, parameters or batches were changed after it was recorded"
+            )
+        record = audited.get(f"run:{run_id}")
+        if record is None:
+            problems.append(f"run {run_id}: no record of it in the audit log")
+            continue
+        if record.get("input_key") != key:
+            problems.append(f"run {run_id}: its identity differs from the audit log's")
+        for table in ("outcomes", "exceptions"):
+            stored = counts[table].get(run_id, 0)
+            if record.get(table) != stored:
+                problems.append(
+                    f"run {run_id}: {stored} {table} stored but {record.get(table)} were recorded"
+                )
     return problems
 
 

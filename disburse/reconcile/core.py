@@ -59,6 +59,6 @@ def reconcile(inp: ReconcileInput, *, amount_tolerance_vnd: int | None = None) -
     )
     return ReconcileResult(
         exceptions=exceptions,
-        outcomes=outcomes(status, cand.superseded),
+        outcomes=outcomes(period, status, cand.superseded),
         summary=summary(period, status, cand, matching, inp.profiles),
     )

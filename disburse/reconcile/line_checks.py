@@ -108,6 +108,28 @@ def _checks(
     m = pl.col("kind") == MATCHED
     amount = pl.col("l_amount")
     ordered = pl.col("line_ordered")
+    full = frame
+    # Every cheap test in one parallel pass over the full frame, then one filter down to the suspects (a few
+    # percent of the rows); each check below re-tests its own condition on that small frame only.
+    cheap = [
+        amount > ordered + tolerance,
+        (amount > 0) & (amount < ordered - tolerance),
+        pl.col("status") == PayoutStatus.PAID_PROXY,
+        pl.col("l_nid").ne_missing(pl.col("o_nid")),
+        pl.col("l_name").ne_missing(pl.col("o_name")),
+        pl.col("l_ward").is_not_null() & (pl.col("l_ward") != pl.col("o_ward")),
+        ~window_ok,
+        pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff),
+    ]
+    if not by_bene.is_empty() or not by_nid.is_empty():
+        cheap.append(
+            pl.col("beneficiary_id").is_in(by_bene["beneficiary_id"].implode())
+            | pl.col("o_nid").is_in(by_nid["o_nid"].implode())
+        )
+    flags = [f"_flag{i}" for i in range(len(cheap))]
+    frame = full.with_columns(
+        [c.fill_null(False).alias(f) for c, f in zip(cheap, flags, strict=True)]
+    ).filter(m & pl.any_horizontal(flags))
     money = pl.format("line paid {} VND for orders totalling {} VND", amount, ordered)
     out.append(line_rows(frame.filter(m & (amount > ordered + tolerance)), Code.OVERPAID, period, money))
     out.append(
@@ -133,7 +155,7 @@ def _checks(
         if not dead.is_empty():
             # The latest period the line pays, over every order it matches (lines of dead people only).
             latest = (
-                frame.filter(m & pl.col("_line").is_in(dead.get_column("_line").implode()))
+                full.filter(m & pl.col("_line").is_in(dead.get_column("_line").implode()))
                 .group_by("_line")
                 .agg(line_latest=pl.col("covers").list.max().max())
             )

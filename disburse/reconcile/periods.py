@@ -18,10 +18,3 @@ def first_day(period: str) -> date:
 
 def last_day(period: str) -> date:
     return first_day(shift_period(period, 1)) - timedelta(days=1)
-
-
-def day_in_period(period: str, day: int) -> date:
-    """The given day of the period's month, clamped to its last day (a window ending on the 31st in
-    February ends on the 28th/29th)."""
-    end = last_day(period)
-    return first_day(period) + timedelta(days=min(day, end.day) - 1)

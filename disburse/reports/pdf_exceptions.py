@@ -35,7 +35,9 @@ from disburse.schema import SEVERITY, SEVERITY_RANK, Code, Severity
 # blocks cost more per page; smaller ones only add flowables.
 CHUNK_ROWS: Final = 60
 
-_FIXED_WIDTHS: Final = (24.0, 100.0, 84.0, 66.0, 84.0, 72.0, 64.0, 64.0, 64.0)
+# STT, name, beneficiary_id/national_id, order_id/payout_id, 3 amounts; the detail takes the rest. Sized for
+# the identifiers seen in the dialects (payout references run to 20 characters); longer ones wrap.
+_FIXED_WIDTHS: Final = (22.0, 100.0, 82.0, 106.0, 70.0, 70.0, 70.0)
 _WIDTHS: Final = (*_FIXED_WIDTHS, FRAME_WIDTH - sum(_FIXED_WIDTHS))
 
 _ROW_COLUMNS: Final = ("full_name", "beneficiary_id", "national_id", "order_id", "payout_id",
@@ -101,7 +103,6 @@ def _group_sizes(prepared: pl.DataFrame) -> _GroupSizes:
     return _GroupSizes(by_severity, by_code, by_ward)
 
 
-_NAME_COL: Final = 1
 _DETAIL_COL: Final = len(HEADERS) - 1
 _CELL_PADDING: Final = 6.0  # left + right padding of a listing cell (pdf_rows)
 _MAX_LINES: Final = 24
@@ -139,9 +140,10 @@ def _break_long(line: str, font: str, size: float, room: float) -> list[str]:
 
 def _row(number: int, values: tuple[Any, ...], st: Styles) -> list[Any]:
     name, beneficiary, national_id, order_id, payout_id, ordered, paid, difference, detail = values
-    return [str(number), _cell(name, _WIDTHS[_NAME_COL], st), beneficiary or "", national_id or "",
-            order_id or "", payout_id or "", format_vnd(ordered), format_vnd(paid), format_vnd(difference),
-            _cell(detail_vi(detail), _WIDTHS[_DETAIL_COL], st)]
+    ids = "\n".join(_cell(text or "—", _WIDTHS[2], st) for text in (beneficiary, national_id))
+    refs = "\n".join(_cell(text or "—", _WIDTHS[3], st) for text in (order_id, payout_id))
+    return [str(number), _cell(name, _WIDTHS[1], st), ids, refs, format_vnd(ordered), format_vnd(paid),
+            format_vnd(difference), _cell(detail_vi(detail), _WIDTHS[_DETAIL_COL], st)]
 
 
 def _severity_heading(severity: str, rows: int, letter: str, st: Styles) -> Paragraph:

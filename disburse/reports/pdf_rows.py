@@ -21,9 +21,11 @@ from reportlab.platypus.tables import CellStyle
 from disburse.reports.fonts import report_fonts
 from disburse.reports.pdf_styles import HEADER_FILL, INK, RULE, WARD_FILL, ZEBRA
 
-HEADERS: Final = ("STT", "Họ và tên", "Mã đối tượng", "Số CCCD", "Mã lệnh chi", "Mã GD chi trả",
+# Identifiers are stacked in pairs (beneficiary over national ID, order over payout reference) so that the
+# detail keeps a third of the landscape width; most rows take two lines anyway.
+HEADERS: Final = ("STT", "Họ và tên", "Mã đối tượng\nSố CCCD", "Mã lệnh chi\nMã GD chi trả",
                   "Số tiền\nlệnh chi", "Số tiền\nđã chi", "Chênh lệch", "Chi tiết")
-FIRST_AMOUNT_COL: Final = 6
+FIRST_AMOUNT_COL: Final = 4
 
 
 @dataclass(frozen=True)

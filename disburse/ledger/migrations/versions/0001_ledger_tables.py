@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 02:32:37.843093
+Create Date: 2026-11-28 02:58:48.177504
 """
 
 from __future__ import annotations
@@ -59,6 +59,57 @@ def upgrade() -> None:
         sa.UniqueConstraint("sha256", "sha256_epoch", name="uq_batch_sha256_epoch"),
     )
     op.create_table(
+        "event_line",
+        sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
+        sa.Column("national_id", sa.String(length=32), nullable=True),
+        sa.Column("event", sa.String(length=16), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_event_line")),
+    )
+    op.create_table(
+        "order_line",
+        sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("province_code", sa.String(length=8), nullable=False),
+        sa.Column("ward_code", sa.String(length=8), nullable=True),
+        sa.Column("beneficiary_id", sa.String(length=64), nullable=False),
+        sa.Column("national_id", sa.String(length=32), nullable=True),
+        sa.Column("full_name", sa.Text(), nullable=True),
+        sa.Column("birth_date", sa.Date(), nullable=True),
+        sa.Column("program", sa.String(length=8), nullable=True),
+        sa.Column("allowance_code", sa.String(length=32), nullable=True),
+        sa.Column("amount_vnd", sa.BigInteger(), nullable=False),
+        sa.Column("covers", sa.Text(), nullable=False),
+        sa.Column("proxy_national_id", sa.String(length=32), nullable=True),
+        sa.Column("proxy_name", sa.Text(), nullable=True),
+        sa.Column("proxy_valid_until", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_order_line")),
+    )
+    op.create_table(
+        "payout_line",
+        sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("province_code", sa.String(length=8), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("payout_id", sa.String(length=64), nullable=False),
+        sa.Column("order_ref", sa.Text(), nullable=True),
+        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
+        sa.Column("national_id", sa.String(length=32), nullable=True),
+        sa.Column("full_name", sa.Text(), nullable=True),
+        sa.Column("amount_paid_vnd", sa.BigInteger(), nullable=False),
+        sa.Column("fee_vnd", sa.BigInteger(), nullable=True),
+        sa.Column("paid_on", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("receiver_national_id", sa.String(length=32), nullable=True),
+        sa.Column("ward_code", sa.String(length=8), nullable=True),
+        sa.Column("post_office_code", sa.String(length=16), nullable=True),
+        sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_payout_line")),
+    )
+    op.create_table(
         "period_event",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -92,6 +143,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_run_period"), ["period"], unique=False)
 
     op.create_table(
+        "run_exception",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("exception_key", sa.Text(), nullable=False),
+        sa.Column("province_code", sa.String(length=8), nullable=True),
+        sa.Column("period", sa.String(length=7), nullable=True),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("order_id", sa.String(length=64), nullable=True),
+        sa.Column("payout_id", sa.String(length=64), nullable=True),
+        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
+        sa.Column("national_id", sa.String(length=32), nullable=True),
+        sa.Column("ordered_vnd", sa.BigInteger(), nullable=True),
+        sa.Column("paid_vnd", sa.BigInteger(), nullable=True),
+        sa.Column("difference_vnd", sa.BigInteger(), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("run_id", "line_no", name=op.f("pk_run_exception")),
+    )
+    op.create_table(
+        "run_outcome",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("province_code", sa.String(length=8), nullable=True),
+        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
+        sa.Column("allowance_code", sa.String(length=32), nullable=True),
+        sa.Column("amount_vnd", sa.BigInteger(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("paid_vnd", sa.BigInteger(), nullable=True),
+        sa.Column("payout_id", sa.String(length=64), nullable=True),
+        sa.Column("unpaid_in_own_period", sa.Boolean(), nullable=True),
+        sa.PrimaryKeyConstraint("run_id", "line_no", name=op.f("pk_run_outcome")),
+    )
+    op.create_table(
         "batch_reversal",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -121,17 +207,6 @@ def upgrade() -> None:
         sa.Column("lines_fee_vnd", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(["batch_id"], ["batch.id"], name=op.f("fk_control_total_batch_id_batch")),
         sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_control_total")),
-    )
-    op.create_table(
-        "event_line",
-        sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
-        sa.Column("national_id", sa.String(length=32), nullable=True),
-        sa.Column("event", sa.String(length=16), nullable=False),
-        sa.Column("effective_date", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(["batch_id"], ["batch.id"], name=op.f("fk_event_line_batch_id_batch")),
-        sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_event_line")),
     )
     op.create_table(
         "exception_case",
@@ -177,92 +252,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_journal_entry_run_id"), ["run_id"], unique=False)
 
     op.create_table(
-        "order_line",
-        sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("order_id", sa.String(length=64), nullable=False),
-        sa.Column("period", sa.String(length=7), nullable=False),
-        sa.Column("province_code", sa.String(length=8), nullable=False),
-        sa.Column("ward_code", sa.String(length=8), nullable=True),
-        sa.Column("beneficiary_id", sa.String(length=64), nullable=False),
-        sa.Column("national_id", sa.String(length=32), nullable=True),
-        sa.Column("full_name", sa.Text(), nullable=True),
-        sa.Column("birth_date", sa.Date(), nullable=True),
-        sa.Column("program", sa.String(length=8), nullable=True),
-        sa.Column("allowance_code", sa.String(length=32), nullable=True),
-        sa.Column("amount_vnd", sa.BigInteger(), nullable=False),
-        sa.Column("covers", sa.Text(), nullable=False),
-        sa.Column("proxy_national_id", sa.String(length=32), nullable=True),
-        sa.Column("proxy_name", sa.Text(), nullable=True),
-        sa.Column("proxy_valid_until", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(["batch_id"], ["batch.id"], name=op.f("fk_order_line_batch_id_batch")),
-        sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_order_line")),
-    )
-    op.create_table(
-        "payout_line",
-        sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("province_code", sa.String(length=8), nullable=False),
-        sa.Column("period", sa.String(length=7), nullable=False),
-        sa.Column("payout_id", sa.String(length=64), nullable=False),
-        sa.Column("order_ref", sa.Text(), nullable=True),
-        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
-        sa.Column("national_id", sa.String(length=32), nullable=True),
-        sa.Column("full_name", sa.Text(), nullable=True),
-        sa.Column("amount_paid_vnd", sa.BigInteger(), nullable=False),
-        sa.Column("fee_vnd", sa.BigInteger(), nullable=True),
-        sa.Column("paid_on", sa.Date(), nullable=True),
-        sa.Column("status", sa.String(length=24), nullable=False),
-        sa.Column("receiver_national_id", sa.String(length=32), nullable=True),
-        sa.Column("ward_code", sa.String(length=8), nullable=True),
-        sa.Column("post_office_code", sa.String(length=16), nullable=True),
-        sa.ForeignKeyConstraint(["batch_id"], ["batch.id"], name=op.f("fk_payout_line_batch_id_batch")),
-        sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_payout_line")),
-    )
-    op.create_table(
         "run_batch",
         sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(["batch_id"], ["batch.id"], name=op.f("fk_run_batch_batch_id_batch")),
         sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_batch_run_id_run")),
         sa.PrimaryKeyConstraint("run_id", "batch_id", name=op.f("pk_run_batch")),
-    )
-    op.create_table(
-        "run_exception",
-        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("exception_key", sa.Text(), nullable=False),
-        sa.Column("province_code", sa.String(length=8), nullable=True),
-        sa.Column("period", sa.String(length=7), nullable=True),
-        sa.Column("code", sa.String(length=32), nullable=False),
-        sa.Column("severity", sa.String(length=16), nullable=False),
-        sa.Column("order_id", sa.String(length=64), nullable=True),
-        sa.Column("payout_id", sa.String(length=64), nullable=True),
-        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
-        sa.Column("national_id", sa.String(length=32), nullable=True),
-        sa.Column("ordered_vnd", sa.BigInteger(), nullable=True),
-        sa.Column("paid_vnd", sa.BigInteger(), nullable=True),
-        sa.Column("difference_vnd", sa.BigInteger(), nullable=True),
-        sa.Column("detail", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_exception_run_id_run")),
-        sa.PrimaryKeyConstraint("run_id", "line_no", name=op.f("pk_run_exception")),
-    )
-    op.create_table(
-        "run_outcome",
-        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("line_no", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("order_id", sa.String(length=64), nullable=False),
-        sa.Column("period", sa.String(length=7), nullable=False),
-        sa.Column("province_code", sa.String(length=8), nullable=True),
-        sa.Column("beneficiary_id", sa.String(length=64), nullable=True),
-        sa.Column("allowance_code", sa.String(length=32), nullable=True),
-        sa.Column("amount_vnd", sa.BigInteger(), nullable=True),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("paid_vnd", sa.BigInteger(), nullable=True),
-        sa.Column("payout_id", sa.String(length=64), nullable=True),
-        sa.Column("unpaid_in_own_period", sa.Boolean(), nullable=True),
-        sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_run_outcome_run_id_run")),
-        sa.PrimaryKeyConstraint("run_id", "line_no", name=op.f("pk_run_outcome")),
     )
     op.create_table(
         "run_summary",
@@ -339,19 +334,16 @@ def downgrade() -> None:
 
     op.drop_table("exception_status")
     op.drop_table("run_summary")
-    op.drop_table("run_outcome")
-    op.drop_table("run_exception")
     op.drop_table("run_batch")
-    op.drop_table("payout_line")
-    op.drop_table("order_line")
     with op.batch_alter_table("journal_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_journal_entry_run_id"))
 
     op.drop_table("journal_entry")
     op.drop_table("exception_case")
-    op.drop_table("event_line")
     op.drop_table("control_total")
     op.drop_table("batch_reversal")
+    op.drop_table("run_outcome")
+    op.drop_table("run_exception")
     with op.batch_alter_table("run", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_run_period"))
 
@@ -360,5 +352,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_period_event_period_province")
 
     op.drop_table("period_event")
+    op.drop_table("payout_line")
+    op.drop_table("order_line")
+    op.drop_table("event_line")
     op.drop_table("batch")
     op.drop_table("audit_log")
