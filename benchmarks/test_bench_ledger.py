@@ -8,7 +8,8 @@ Rows from ``BENCH_LEDGER_ROWS`` (default 1_000_000). Group ``ledger:sqlite-inser
 - ``ledger_import_batch``: the whole ``Ledger.import_batch`` (content digest, batch row, audit entry too).
 
 Each benchmark records ``lines_per_s`` in ``extra_info``; the ledger ones also ``ratio_to_bare`` (their
-lines/s over the bare one's, measured in the same session). Run:
+lines/s over the bare one's, measured in the same session). Group ``ledger:postgres-copy`` times the same
+bulk path through COPY when ``DISBURSE_TEST_POSTGRES_URL`` is set. Run:
 
     BENCH_LEDGER_ROWS=1000000 .venv/bin/pytest benchmarks/test_bench_ledger.py --benchmark-only -s
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ from typing import Any
 import polars as pl
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from disburse.ledger import Ledger
 from disburse.ledger.bulk import insert_frame
@@ -100,7 +104,7 @@ def _report(benchmark: BenchmarkFixture, name: str) -> None:
     benchmark.extra_info["rows"] = ROWS
     benchmark.extra_info["lines_per_s"] = round(ROWS / median)
     line = f"\n{name}: {ROWS:,} lines, median {median:.2f} s, {ROWS / median:,.0f} lines/s"
-    if name != "bare_executemany" and "bare_executemany" in MEDIANS:
+    if name.startswith("ledger") and "postgres" not in name and "bare_executemany" in MEDIANS:
         ratio = MEDIANS["bare_executemany"] / median
         benchmark.extra_info["ratio_to_bare"] = round(ratio, 3)
         line += f", {ratio:.2f}x the bare executemany's lines/s"
@@ -169,3 +173,42 @@ def test_ledger_import_batch(benchmark: BenchmarkFixture, frame: pl.DataFrame, f
 
     benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)  # type: ignore[no-untyped-call]
     _report(benchmark, "ledger_import_batch")
+
+
+@pytest.mark.benchmark(group="ledger:postgres-copy")
+def test_ledger_bulk_path_postgres(benchmark: BenchmarkFixture, frame: pl.DataFrame) -> None:
+    """The same lines through COPY, when DISBURSE_TEST_POSTGRES_URL names a server (else skipped)."""
+    admin_url = os.environ.get("DISBURSE_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.skip("DISBURSE_TEST_POSTGRES_URL is not set")
+    admin = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        name = f"disburse_bench_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        created.append(name)
+        ledger = Ledger.connect(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+        ledger.upgrade()
+        with ledger.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO batch (id, kind, sha256, sha256_epoch, content_digest, source_name, line_count, "
+                "imported_at, imported_by) VALUES (1, 'payouts', 'x', 0, 'x', 'bench', 0, now(), 'bench')"
+            )
+        return (ledger,), {}
+
+    def insert(ledger: Ledger) -> None:
+        with write_transaction(ledger.engine) as conn:
+            insert_frame(conn, "payout_line", frame, PAYOUT_SCHEMA, prefix={"batch_id": 1})
+        ledger.close()
+
+    try:
+        benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)  # type: ignore[no-untyped-call]
+        _report(benchmark, "ledger_bulk_path_postgres")
+    finally:
+        for name in created:
+            with admin.connect() as conn:
+                # Not FORCE: autovacuum may be busy in the fresh rows; only a plain DROP may stop it.
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -250,3 +251,160 @@ def demo(
     )
     for run in runs:
         _print_reconcile(run.report)
+
+
+# --- after the run: exceptions, periods, history, integrity ---
+
+exceptions_app = typer.Typer(
+    help="Follow up the exceptions found: list, acknowledge, resolve.", no_args_is_help=True
+)
+ledger_app = typer.Typer(help="Check the ledger's integrity.", no_args_is_help=True)
+app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(ledger_app, name="ledger")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+def _print_frame(frame: pl.DataFrame, *, title: str, as_json: bool) -> None:
+    if as_json:
+        typer.echo(frame.write_json())
+        return
+    if frame.is_empty():
+        out.print(f"{title}: none")
+        return
+    table = Table(*frame.columns, title=title)
+    for row in frame.iter_rows():  # what a person reads on a terminal: a display loop, not a hot path
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+@exceptions_app.command("list")
+@friendly
+def exceptions_list(
+    period: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
+    province: Annotated[str | None, typer.Option(help="Province code.")] = None,
+    code: Annotated[str | None, typer.Option(help="Exception code, e.g. OVERPAID.")] = None,
+    severity: Annotated[str | None, typer.Option(help="critical, high, warning or info.")] = None,
+    status: Annotated[str | None, typer.Option(help="new, acknowledged or resolved.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List exceptions with their status, first-seen period and age.
+
+    \b
+    Example:
+      disburse exceptions list --period 2026-10 --severity critical
+    """
+    frame = pipeline.open_ledger().exceptions(
+        period=period, province=province, code=code, severity=severity, status=status
+    )
+    _print_frame(frame, title="Exceptions", as_json=as_json)
+
+
+@exceptions_app.command("ack")
+@friendly
+def exceptions_ack(
+    key: Annotated[str, typer.Argument(help="The exception's key, as `exceptions list` shows it.")],
+    note: Annotated[str, typer.Option(help="What was decided, for the record.")],
+) -> None:
+    """Acknowledge an exception: seen and being handled.
+
+    \b
+    Example:
+      disburse exceptions ack KEY --note "Bưu điện đã xác nhận, đang thu hồi"
+    """
+    pipeline.open_ledger().ack(key, note, pipeline.current_user())
+    out.print(f"acknowledged {key}")
+
+
+@exceptions_app.command("resolve")
+@friendly
+def exceptions_resolve(
+    key: Annotated[str, typer.Argument(help="The exception's key, as `exceptions list` shows it.")],
+    note: Annotated[str, typer.Option(help="How it was resolved, for the record.")],
+) -> None:
+    """Resolve an exception, with a note saying how.
+
+    \b
+    Example:
+      disburse exceptions resolve KEY --note "Đã thu hồi 1.500.000 đ, chứng từ số 12"
+    """
+    pipeline.open_ledger().resolve(key, note, pipeline.current_user())
+    out.print(f"resolved {key}")
+
+
+@app.command()
+@friendly
+def close(
+    period: PeriodOpt,
+    province: Annotated[str, typer.Option("--province", help="Province code.")],
+) -> None:
+    """Close a province's period: later imports and runs for it are refused.
+
+    \b
+    Example:
+      disburse close --period 2026-10 --province 79
+    """
+    pipeline.open_ledger().close_period(
+        pipeline.check_period(period), pipeline.province_code(province), user=pipeline.current_user()
+    )
+    out.print(f"closed {period} for province {province}")
+
+
+@app.command()
+@friendly
+def reopen(
+    period: PeriodOpt,
+    province: Annotated[str, typer.Option("--province", help="Province code.")],
+    reason: Annotated[str, typer.Option(help="Why it must be reopened; recorded in the ledger.")],
+) -> None:
+    """Reopen a closed period, with a reason that is recorded.
+
+    \b
+    Example:
+      disburse reopen --period 2026-10 --province 79 --reason "Bưu điện gửi lại tệp đã sửa"
+    """
+    pipeline.open_ledger().reopen_period(
+        pipeline.check_period(period),
+        pipeline.province_code(province),
+        reason=reason,
+        user=pipeline.current_user(),
+    )
+    out.print(f"reopened {period} for province {province}")
+
+
+@app.command()
+@friendly
+def history(
+    beneficiary_id: Annotated[str, typer.Argument(help="e.g. 79-NCC-0001234")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A beneficiary's orders, payouts and exceptions across months.
+
+    \b
+    Example:
+      disburse history 79-NCC-0001234
+    """
+    frames = pipeline.open_ledger().history(beneficiary_id)
+    if as_json:
+        typer.echo(json.dumps({name: frame.to_dicts() for name, frame in frames.items()}, default=str))
+        return
+    for name, frame in frames.items():
+        _print_frame(frame, title=f"{beneficiary_id}: {name}", as_json=False)
+
+
+@ledger_app.command("verify")
+@friendly
+def ledger_verify() -> None:
+    """Check every invariant: journal entries balance, the audit chain is intact, stored lines still hash to
+    their batch's digest. Exit code 1 when anything is wrong.
+
+    \b
+    Example:
+      disburse ledger verify
+    """
+    problems = pipeline.open_ledger().verify()
+    for problem in problems:
+        err.print(f"problem: {problem}", markup=False)
+    if problems:
+        raise typer.Exit(1)
+    out.print("ledger verified: every entry balances, the audit chain is intact, every batch hashes")

@@ -79,6 +79,14 @@ def _refuse_rejects(loaded: Loaded) -> None:
     )
 
 
+def province_code(code: str) -> str:
+    """The current code of a province given by current or legacy code."""
+    try:
+        return profiles.current_code(code)
+    except profiles.ProfileError as exc:
+        raise InputError(f"{exc}.") from exc
+
+
 @dataclass(frozen=True)
 class ImportReport:
     source: Path

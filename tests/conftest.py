@@ -10,13 +10,16 @@ prints it); without it the PostgreSQL cases are skipped, except in CI (``CI=true
 from __future__ import annotations
 
 import os
+import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from disburse.ledger import Ledger
 
@@ -47,10 +50,30 @@ def postgres_database() -> Iterator[str]:
             conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            # FORCE: a connection a failed test left open must not keep the database alive.
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
+
+
+def drop_database(admin: Engine, name: str, attempts: int = 5) -> None:
+    """Drop a test database; a leftover is a warning, never a test failure.
+
+    Plain DROP first: it stops an autovacuum worker busy in the database by itself, where FORCE would need
+    the right to signal that (superuser) process. FORCE then ends connections a failed test left open.
+    """
+    error: DBAPIError | None = None
+    for attempt in range(attempts):
+        for statement in (
+            f'DROP DATABASE IF EXISTS "{name}"',
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        ):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(statement))
+                return
+            except DBAPIError as exc:
+                error = exc
+        time.sleep(0.5 * (attempt + 1))
+    warnings.warn(f"test database {name} was left behind: {error}", stacklevel=2)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -194,3 +194,29 @@ def test_history_of_a_beneficiary_across_months(ledger: Ledger) -> None:
     assert found["payouts"]["period"].to_list() == ["2026-09", P]
     assert found["exceptions"].height == 0
     assert ledger.history("nobody")["orders"].height == 0
+
+
+def test_a_batch_the_database_refuses_leaves_nothing_behind(ledger: Ledger) -> None:
+    good = orders(P, n=3)
+    bad = good.with_columns(
+        pl.when(pl.col("order_id").str.ends_with("3"))
+        .then(None)
+        .otherwise(pl.col("order_id"))
+        .alias("order_id")
+    )
+    with pytest.raises(LedgerError, match=r"refused the change.*nothing was recorded"):
+        ledger.import_batch("orders", loaded(bad, "bad.csv"), province_code="79", period=P, user="t")
+    assert ledger.batches().height == 0
+    with ledger.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM order_line")).scalar_one() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM audit_log")).scalar_one() == 0
+    assert ledger.import_batch("orders", loaded(good), province_code="79", period=P, user="t").created
+
+
+def test_a_ledger_without_tables_says_to_run_init(database_url: str) -> None:
+    fresh = Ledger.connect(database_url)
+    with pytest.raises(LedgerError, match="disburse init"):
+        fresh.batches()
+    with pytest.raises(LedgerError, match="disburse init"):
+        fresh.import_batch("orders", loaded(orders(P)), province_code="79", period=P, user="t")
+    fresh.close()

@@ -231,3 +231,26 @@ def test_history_lists_the_latest_run_s_exceptions(ledger: Ledger) -> None:
     ledger.record_run(OCT, {}, ids, result(OCT, [outcome(r, "OPEN") for r in rows], [exc]), user="t")
     found = ledger.history(str(rows[1]["beneficiary_id"]))
     assert found["exceptions"]["code"].to_list() == ["MISSING_RESULT"]
+
+
+def test_re_running_an_earlier_period_makes_the_later_run_new(ledger: Ledger) -> None:
+    sep = _import_month(ledger, SEP, n=1, paid=0)
+    _, sep_ids = ledger.reconcile_input(SEP, {})
+    ledger.record_run(
+        SEP, {"v": 1}, sep_ids, result(SEP, [outcome(sep[0], "OPEN", unpaid_own=True)]), user="t"
+    )
+    oct_ = _import_month(ledger, OCT, n=1, paid=0)
+    _, ids = ledger.reconcile_input(OCT, {})
+    outs = [outcome(sep[0], "OPEN", unpaid_own=True), outcome(oct_[0], "OPEN", unpaid_own=True)]
+    first = ledger.record_run(OCT, {}, ids, result(OCT, outs), user="t")
+    assert not ledger.record_run(OCT, {}, ids, result(OCT, outs), user="t").created
+
+    # September reconciled again (other parameters): October's prior orders may have another state now,
+    # so the same October batches and parameters are a new run, not the old one.
+    ledger.record_run(SEP, {"v": 2}, sep_ids, result(SEP, [outcome(sep[0], "PAID", 1, "GD1")]), user="t")
+    again, same_ids = ledger.reconcile_input(OCT, {})
+    assert same_ids == ids
+    assert again.prior_orders["state"].to_list() == ["PAID"]
+    second = ledger.record_run(OCT, {}, ids, result(OCT, outs[1:]), user="t")
+    assert second.created and second.run_id != first.run_id
+    assert ledger.verify() == []

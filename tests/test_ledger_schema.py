@@ -40,10 +40,12 @@ def test_connect_uses_the_environment_then_the_working_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DISBURSE_DATABASE_URL", raising=False)
-    Ledger.connect().upgrade()
+    with Ledger.connect() as ledger:
+        ledger.upgrade()
     assert (tmp_path / "disburse.db").exists()
     monkeypatch.setenv("DISBURSE_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
-    Ledger.connect().upgrade()
+    with Ledger.connect() as ledger:
+        ledger.upgrade()
     assert (tmp_path / "other.db").exists()
 
 
@@ -64,12 +66,12 @@ def test_an_unreachable_database_is_one_sentence(url: str) -> None:
 
 
 def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(sqlite_url: str) -> None:
-    ledger = Ledger.connect(sqlite_url)
-    ledger.upgrade()
-    with ledger.engine.connect() as conn:
-        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
-        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() >= 5_000
+    with Ledger.connect(sqlite_url) as ledger:
+        ledger.upgrade()
+        with ledger.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() >= 5_000
 
 
 def _import_in_child(url: str, start: object) -> BatchReceipt:
@@ -99,7 +101,8 @@ def test_two_processes_importing_the_same_file_make_one_batch(ledger: Ledger, da
 
 
 def _upgrade_in_child(url: str) -> None:
-    Ledger.connect(url).upgrade()
+    with Ledger.connect(url) as ledger:
+        ledger.upgrade()
 
 
 def test_concurrent_upgrades_both_succeed(database_url: str) -> None:
@@ -108,3 +111,26 @@ def test_concurrent_upgrades_both_succeed(database_url: str) -> None:
         pool.map(_upgrade_in_child, [database_url] * 2)
     ledger = Ledger.connect(database_url)
     assert current_revision(ledger.engine) == head_revision(ledger.engine)
+    ledger.close()
+
+
+def _record_in_child(url: str, start: object) -> int:
+    from test_ledger_factories import outcome, result
+
+    start.wait()  # type: ignore[attr-defined]
+    with Ledger.connect(url) as ledger:
+        inp, ids = ledger.reconcile_input(P, {})
+        res = result(P, [outcome(row, "OPEN", unpaid_own=True) for row in inp.orders.to_dicts()])
+        return ledger.record_run(P, {"tolerance": 0}, ids, res, user=f"p{os.getpid()}").run_id
+
+
+def test_two_processes_recording_the_same_run_make_one_run(ledger: Ledger, database_url: str) -> None:
+    ledger.import_batch("orders", loaded(orders(P, n=50), "o.csv"), province_code="79", period=P, user="t")
+    context = multiprocessing.get_context("spawn")
+    start = context.Manager().Barrier(3)
+    with context.Pool(3) as pool:
+        run_ids = pool.starmap(_record_in_child, [(database_url, start)] * 3)
+    assert len(set(run_ids)) == 1
+    assert ledger.latest_run(P) == run_ids[0]
+    assert ledger.balances(P)["balance_vnd"].sum() == 0
+    assert ledger.verify() == []

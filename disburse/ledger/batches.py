@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import polars as pl
 from sqlalchemy import Connection, Row, Select, func, insert, select
@@ -15,8 +15,6 @@ from disburse.ledger.models import Batch, BatchReversal
 from disburse.ledger.receipts import BatchReceipt
 from disburse.loaders.model import Loaded, LoadedPayouts
 from disburse.schema import Schema, conform
-
-Kind = Literal["orders", "events", "payouts"]
 
 
 def _canonical(kind: str, loaded: Loaded) -> tuple[pl.DataFrame, Schema]:
@@ -82,10 +80,10 @@ def import_batch(
             line_count=existing.line_count,
             existing_reason=f"{loaded.source.name} was already imported as {describe(existing)}.",
         )
-    pairs = _line_pairs(frame)
-    declared_period = period
-    if declared_period is not None:
-        pairs.add((province_code, declared_period))
+    line_pairs = _line_pairs(frame)
+    pairs = set(line_pairs)
+    if period is not None:
+        pairs.add((province_code, period))
     periods.refuse_if_closed(conn, pairs, doing=f"import {loaded.source.name}")
 
     old: BatchRow | None = None
@@ -97,7 +95,7 @@ def import_batch(
         .select_from(Batch)
         .where(Batch.sha256 == loaded.sha256, Batch.id.in_(select(BatchReversal.batch_id)))
     ).scalar_one()
-    line_periods = sorted({p for _, p in _line_pairs(frame)})
+    line_periods = sorted({p for _, p in line_pairs})
     digest = content_digest(frame, schema)
     batch_id = conn.execute(
         insert(Batch)

@@ -10,7 +10,6 @@ polars frames of the declared schema chunk by chunk.
 from __future__ import annotations
 
 import io
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,17 +57,19 @@ def _executemany(
     # ISO text for dates: what SQLAlchemy's Date writes into SQLite, without the sqlite3 module's
     # deprecated (and slow, per value) date adapter.
     stored = stored.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"))
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    # The prefix (batch_id / run_id) is the same on every row: an integer literal in the statement rather
+    # than a parameter bound a million times.
+    literals = [str(int(value)) for value in prefix.values()]
+    placeholders = literals + ["?"] * (len(columns) - len(literals))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)})"
     raw: Any = conn.connection.driver_connection
     cursor = raw.cursor()
     try:
         for offset in range(0, stored.height, CHUNK_ROWS):
             chunk = stored.slice(offset, CHUNK_ROWS)
-            n = chunk.height
-            fixed = [itertools.repeat(value, n) for value in prefix.values()]
-            numbers = [range(offset + 1, offset + n + 1)] if line_no else []
+            numbers = [range(offset + 1, offset + chunk.height + 1)] if line_no else []
             values = [chunk.get_column(name).to_list() for name in chunk.columns]
-            cursor.executemany(sql, zip(*fixed, *numbers, *values, strict=False))
+            cursor.executemany(sql, zip(*numbers, *values, strict=False))
     finally:
         cursor.close()
 

@@ -9,10 +9,12 @@ the read and the write. PostgreSQL: writers take one transaction-scoped advisory
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -78,28 +80,54 @@ def check_reachable(engine: Engine) -> None:
             conn.exec_driver_sql("SELECT 1")
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        check = (
+            "that its folder exists and is writable"
+            if engine.dialect.name == "sqlite"
+            else "that the server is running and accepts these credentials"
+        )
         raise LedgerError(
-            f"Cannot reach the ledger database {describe(engine.url)} ({reason}); check the URL or "
-            f"{ENV_URL} and that the server is running."
+            f"Cannot reach the ledger database {describe(engine.url)} ({reason}); check the URL "
+            f"(or {ENV_URL}) and {check}."
         ) from exc
+
+
+# Errors of the drivers themselves: the bulk path uses the raw DBAPI connections, outside SQLAlchemy's
+# exception wrapping.
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
+
+
+def _as_ledger_error(exc: BaseException, *, writing: bool) -> LedgerError:
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0].rstrip(".")
+    if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
+        return LedgerError("The ledger database has no tables yet: run `disburse init` first.")
+    if writing:
+        return LedgerError(f"The ledger refused the change ({reason}); nothing was recorded.")
+    return LedgerError(f"The ledger could not be read ({reason}).")
 
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction holding the ledger's write lock until commit (or rollback on error)."""
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE: True})
-        with conn.begin():
-            if engine.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
-            yield conn
+    """One transaction holding the ledger's write lock until commit (rollback and LedgerError on error)."""
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+                yield conn
+    except _DRIVER_ERRORS as exc:
+        raise _as_ledger_error(exc, writing=True) from exc
 
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     """One snapshot for several reads (SQLite's deferred transaction in WAL, PostgreSQL REPEATABLE READ)."""
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            yield conn
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+    except _DRIVER_ERRORS as exc:
+        raise _as_ledger_error(exc, writing=False) from exc

@@ -172,7 +172,8 @@ class EventLine(Base):
 
 
 class Run(Base):
-    """One reconciliation of a period; ``input_key`` = sha256(period, params, batch ids) dedupes re-runs."""
+    """One reconciliation of a period. ``input_key`` = sha256(period, params, batch ids, prior run ids)
+    dedupes re-runs: the prior runs (latest of each earlier period) gave the prior orders their state."""
 
     __tablename__ = "run"
 
@@ -180,6 +181,7 @@ class Run(Base):
     period: Mapped[str] = mapped_column(String(7), index=True)
     params_json: Mapped[str] = mapped_column(Text)
     batch_ids: Mapped[str] = mapped_column(Text)  # comma-joined, sorted (also as rows in run_batch)
+    prior_run_ids: Mapped[str] = mapped_column(Text)  # comma-joined, sorted
     input_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(128))

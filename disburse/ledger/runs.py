@@ -23,9 +23,19 @@ from disburse.schema import EXCEPTION_SCHEMA, OUTCOME_SCHEMA, SUMMARY_SCHEMA, co
 EXCEPTION_STORE_SCHEMA = {**EXCEPTION_SCHEMA, "exception_key": pl.String()}
 
 
-def input_key(period: str, params_json: str, batch_ids: Sequence[int]) -> str:
-    text = "\n".join([period, params_json, ",".join(str(i) for i in batch_ids)])
+def input_key(period: str, params_json: str, batch_ids: Sequence[int], prior_run_ids: Sequence[int]) -> str:
+    text = "\n".join([period, params_json, _joined(batch_ids), _joined(prior_run_ids)])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _joined(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def prior_runs(conn: Connection, period: str) -> list[int]:
+    """The latest run of each earlier period: what ``reconcile_input`` took prior orders' state from."""
+    ids = conn.execute(select(func.max(Run.id)).where(Run.period < period).group_by(Run.period)).scalars()
+    return sorted(int(i) for i in ids)
 
 
 def latest_run(conn: Connection, period: str) -> int | None:
@@ -55,7 +65,9 @@ def record_run(
 ) -> RunReceipt:
     params_json = audit.canonical_json(dict(params))
     ids = sorted({int(i) for i in batch_ids})
-    key = input_key(period, params_json, ids)
+    # The same batches can give other results once an earlier period was re-run: that run is an input too.
+    priors = prior_runs(conn, period)
+    key = input_key(period, params_json, ids, priors)
     existing = conn.execute(select(Run.id).where(Run.input_key == key)).scalar_one_or_none()
     if existing is not None:
         return RunReceipt(run_id=int(existing), created=False)
@@ -83,7 +95,8 @@ def record_run(
         .values(
             period=period,
             params_json=params_json,
-            batch_ids=",".join(str(i) for i in ids),
+            batch_ids=_joined(ids),
+            prior_run_ids=_joined(priors),
             input_key=key,
             created_at=audit.now_utc(),
             created_by=user,
@@ -110,6 +123,7 @@ def record_run(
             "period": period,
             "params": params_json,
             "batch_ids": ids,
+            "prior_run_ids": priors,
             "input_key": key,
             "outcomes": outcomes.height,
             "exceptions": exceptions.height,

@@ -53,11 +53,14 @@ def _runs(conn: Connection) -> list[str]:
         for table, model in (("outcomes", RunOutcome), ("exceptions", RunException))
     }
     rows = conn.execute(
-        select(Run.id, Run.period, Run.params_json, Run.batch_ids, Run.input_key).order_by(Run.id)
+        select(Run.id, Run.period, Run.params_json, Run.batch_ids, Run.prior_run_ids, Run.input_key).order_by(
+            Run.id
+        )
     )
-    for run_id, period, params_json, batch_ids, key in rows:
+    for run_id, period, params_json, batch_ids, prior_run_ids, key in rows:
         ids = [int(i) for i in batch_ids.split(",") if i]
-        if runs.input_key(period, params_json, ids) != key:
+        priors = [int(i) for i in prior_run_ids.split(",") if i]
+        if runs.input_key(period, params_json, ids, priors) != key:
             problems.append(
                 f"run {run_id}: its period, parameters or batches were changed after it was recorded"
             )

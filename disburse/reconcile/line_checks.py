@@ -69,10 +69,12 @@ def line_checks(
     events: pl.DataFrame,
     profiles: Mapping[str, ProvinceProfile],
     tolerance_override: int | None,
+    covers: pl.Series,
 ) -> list[pl.DataFrame]:
-    """Every line check over the matched pairs of each pairs frame. The pairs frames are full size, so each
-    check is one filter with a cheap mask, and costly work (name folding, ID normalisation, dates of death)
-    runs only on the few rows a cheap test has already singled out."""
+    """Every line check over the matched pairs of each pairs frame (``covers``: the candidates' column, by
+    candidate row number ``_oi``). The pairs frames are full size, so the cheap tests run in one pass and
+    narrow them to the suspects; costly work (name folding, ID normalisation, dates of death) runs only on
+    those few rows."""
     out: list[pl.DataFrame] = []
     params = ProvinceParams(profiles)
     tolerance = params.tolerance(tolerance_override)
@@ -80,7 +82,7 @@ def line_checks(
     tariff = tariff_fee(params.flat_fee(), params.rate_bp(), pl.col("l_amount"), pl.col("is_paid"))
     by_bene, by_nid = deaths(events)
     for frame in pairs:
-        out += _checks(period, frame, tolerance, window_ok, tariff, by_bene, by_nid)
+        out += _checks(period, frame, tolerance, window_ok, tariff, by_bene, by_nid, covers)
     # FEE_MISMATCH on unpaid lines: they must carry 0.
     fee_bad = unpaid_cover.filter(pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff))
     out.append(_fee_rows(period, fee_bad.with_columns(alloc=pl.lit(0, dtype=pl.Int64)), tariff))
@@ -103,6 +105,7 @@ def _checks(
     tariff: pl.Expr,
     by_bene: pl.DataFrame,
     by_nid: pl.DataFrame,
+    covers: pl.Series,
 ) -> list[pl.DataFrame]:
     out: list[pl.DataFrame] = []
     m = pl.col("kind") == MATCHED
@@ -154,8 +157,12 @@ def _checks(
         dead = frame.filter(m & maybe_dead).with_columns(death=death).filter(pl.col("death").is_not_null())
         if not dead.is_empty():
             # The latest period the line pays, over every order it matches (lines of dead people only).
+            # (`covers` is not on the pairs frames: gathered from the candidates by their row number.)
+            theirs = full.filter(m & pl.col("_line").is_in(dead.get_column("_line").implode())).select(
+                "_line", "_oi"
+            )
             latest = (
-                full.filter(m & pl.col("_line").is_in(dead.get_column("_line").implode()))
+                theirs.with_columns(covers=covers.gather(theirs.get_column("_oi")))
                 .group_by("_line")
                 .agg(line_latest=pl.col("covers").list.max().max())
             )

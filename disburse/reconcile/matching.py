@@ -16,6 +16,7 @@ which the line checks read as columns (a filter with a precomputed mask is cheap
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,13 @@ _ORDER_COLUMNS: dict[str, str] = {
     "proxy_name": "proxy_name",
     "proxy_valid_until": "proxy_valid_until",
 }
+
+
+# Order columns the single-order pairs frame carries (the several-orders one carries every column).
+PAIR_ORDER_COLUMNS: tuple[str, ...] = (
+    "order_id", "o_ward", "beneficiary_id", "o_nid", "o_name", "o_amount", "proxy_nid", "proxy_valid_until",
+    "_oi", "_cand",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,6 @@ def candidates(period: str, orders: pl.DataFrame, prior_orders: pl.DataFrame) ->
     # One chunk: the join against it is markedly faster than against a concatenation of chunks.
     cand = (
         pl.concat([as_candidate(orders, current=True), as_candidate(still_open, current=False)])
-        .rechunk()
         # The candidate's row number: a dense integer key, far cheaper to hash, group or scatter than text.
         .with_columns(_oi=pl.int_range(pl.len(), dtype=pl.UInt32))
     )
@@ -157,40 +164,21 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
     has_ref = pl.col("order_ref").is_not_null()
     multi_ref = pl.col("order_ref").str.contains("|", literal=True)
 
-    # Pairs of lines naming one order: a single wide join, one row per line (others get a null key).
     keyed = lines.with_columns(_one=has_ref & ~multi_ref)
-    single = keyed.with_columns(_key=pl.when("_one").then(pl.col("order_ref"))).join(
-        orders, left_on="_key", right_on="order_id", how="left", coalesce=False
-    )
-
-    # Pairs of lines naming several orders, or none (they cover their beneficiary's candidate orders). These
-    # are few: the candidate orders are narrowed to theirs first (a semi join hashes the small side), so the
-    # joins below never hash every order.
-    others = keyed.filter(~pl.col("_one")).drop("_one")
-    named = (
-        others.filter(has_ref)
-        .with_columns(_key=pl.col("order_ref").str.split("|"))
-        .explode("_key", empty_as_null=True)
-        .with_columns(pl.col("_key").str.strip_chars())
-        .unique(subset=["_line", "_key"], keep="first")
-    )
-    no_ref = others.filter(~has_ref)
-    theirs = orders.join(named.select(order_id="_key"), on="order_id", how="semi")
-    several_ref = named.join(theirs, left_on="_key", right_on="order_id", how="left", coalesce=False)
-    bene_orders = orders.join(no_ref.select(beneficiary_id="l_bene"), on="beneficiary_id", how="semi")
-    by_bene = no_ref.join(
-        bene_orders, left_on="l_bene", right_on="beneficiary_id", how="inner", coalesce=False
-    ).with_columns(_key=pl.col("order_id"))
-    # A line without order_ref whose beneficiary has no candidate order covers nothing: phantom (null ref).
-    orphans = (
-        no_ref.filter(pl.col("is_paid"))
-        .join(bene_orders.select("beneficiary_id"), left_on="l_bene", right_on="beneficiary_id", how="anti")
-        .with_columns(
-            order_id=pl.lit(None, dtype=pl.String),
-            detail=pl.format("no open order for beneficiary {}", "l_bene"),
+    # The small frame of lines naming several orders or none is built on a thread while the big join runs
+    # (polars releases the GIL; the join alone leaves a core idle much of the time).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        others = pool.submit(_several_orders, keyed, orders)
+        # Pairs of lines naming one order: a single join, one row per line (others get a null key). Only the
+        # order columns the checks read are joined (not `covers`, a list, nor the period or province), in
+        # one chunk: this join is most of the run's cost at national scale.
+        narrow = orders.select(PAIR_ORDER_COLUMNS).rechunk()
+        single = (
+            keyed.with_columns(_key=pl.when("_one").then(pl.col("order_ref")))
+            .drop("order_ref", "post_office_code")
+            .join(narrow, left_on="_key", right_on="order_id", how="left", coalesce=False)
         )
-    )
-    several = pl.concat([several_ref, by_bene], how="diagonal_relaxed")
+        several, orphans = others.result()
 
     # Ranking: only orders covered by more than one paid line need it; found across both frames.
     paid_before = prior_orders.select("order_id", "state").filter(pl.col("state") == OrderState.PAID)
@@ -328,6 +316,39 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
         winners=winners,
         line_class=line_class,
     )
+
+
+def _several_orders(keyed: pl.DataFrame, orders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pairs of lines naming several orders, or none (they cover their beneficiary's candidate orders), and
+    the paid lines without order_ref whose beneficiary has no candidate (phantoms with a null reference).
+
+    These lines are few: the candidate orders are narrowed to theirs first (a semi join hashes the small
+    side), so the joins here never hash every order."""
+    has_ref = pl.col("order_ref").is_not_null()
+    others = keyed.filter(~pl.col("_one")).drop("_one")
+    named = (
+        others.filter(has_ref)
+        .with_columns(_key=pl.col("order_ref").str.split("|"))
+        .explode("_key", empty_as_null=True)
+        .with_columns(pl.col("_key").str.strip_chars())
+        .unique(subset=["_line", "_key"], keep="first")
+    )
+    no_ref = others.filter(~has_ref)
+    theirs = orders.join(named.select(order_id="_key"), on="order_id", how="semi")
+    several_ref = named.join(theirs, left_on="_key", right_on="order_id", how="left", coalesce=False)
+    bene_orders = orders.join(no_ref.select(beneficiary_id="l_bene"), on="beneficiary_id", how="semi")
+    by_bene = no_ref.join(
+        bene_orders, left_on="l_bene", right_on="beneficiary_id", how="inner", coalesce=False
+    ).with_columns(_key=pl.col("order_id"))
+    orphans = (
+        no_ref.filter(pl.col("is_paid"))
+        .join(bene_orders.select("beneficiary_id"), left_on="l_bene", right_on="beneficiary_id", how="anti")
+        .with_columns(
+            order_id=pl.lit(None, dtype=pl.String),
+            detail=pl.format("no open order for beneficiary {}", "l_bene"),
+        )
+    )
+    return pl.concat([several_ref, by_bene], how="diagonal_relaxed"), orphans
 
 
 def _allocate(pairs: pl.DataFrame) -> pl.DataFrame:

@@ -22,7 +22,11 @@ _KEY = "province_code"
 
 
 def _sum(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
-    return pl.when(cond).then(value).otherwise(0).sum().cast(pl.Int64)
+    return _masked(cond, value).sum()
+
+
+def _masked(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
+    return pl.when(cond).then(value).otherwise(0).cast(pl.Int64)
 
 
 def summary(
@@ -35,20 +39,24 @@ def summary(
     capped = pl.min_horizontal("paid_vnd", "o_amount")
     current = pl.col("is_current")
     matched = pl.col("is_matched")
+    # Masked amounts as plain columns first, then plain group sums: the group-by fast path (conditional
+    # expressions inside an aggregation are evaluated group by group).
+    amount = pl.col("o_amount")
     per_order = (
-        status.rename({"o_province": _KEY})
-        .group_by(_KEY)
-        .agg(
-            orders=current.sum().cast(pl.Int64),
-            ordered_vnd=_sum(current, pl.col("o_amount")),
-            matched_paid_vnd=_sum(current & matched, capped),
-            underpaid_gap_vnd=_sum(current & matched, pl.col("o_amount") - capped),
-            unpaid_vnd=_sum(current & (pl.col("result") == UNPAID), pl.col("o_amount")),
-            missing_vnd=_sum(current & (pl.col("result") == MISSING), pl.col("o_amount")),
-            advance_vnd=_sum(current, pl.col("o_amount")),
-            carried_out_vnd=_sum(~matched, pl.col("o_amount")),
-            all_capped_vnd=_sum(matched, capped),  # prior orders too: for the paid-out invariant
+        status.select(
+            pl.col("o_province").alias(_KEY),
+            orders=current.cast(pl.Int64),
+            ordered_vnd=_masked(current, amount),
+            matched_paid_vnd=_masked(current & matched, capped),
+            underpaid_gap_vnd=_masked(current & matched, amount - capped),
+            unpaid_vnd=_masked(current & (pl.col("result") == UNPAID), amount),
+            missing_vnd=_masked(current & (pl.col("result") == MISSING), amount),
+            carried_out_vnd=_masked(~matched, amount),
+            all_capped_vnd=_masked(matched, capped),  # prior orders too: for the paid-out invariant
         )
+        .group_by(_KEY)
+        .sum()
+        .with_columns(advance_vnd=pl.col("ordered_vnd"))
     )
     paid = pl.col("is_paid")
     # Fee as reported, or from the tariff where the dialect reports none.
@@ -57,13 +65,14 @@ def summary(
         pl.col("l_fee"), tariff_fee(params.flat_fee(), params.rate_bp(), pl.col("l_amount"), paid)
     )
     per_line = (
-        matching.lines.rename({"l_province": _KEY})
-        .group_by(_KEY)
-        .agg(
-            payout_lines=pl.len().cast(pl.Int64),
-            paid_out_vnd=_sum(paid, pl.col("l_amount")),
-            fee_vnd=fee.fill_null(0).sum().cast(pl.Int64),
+        matching.lines.select(
+            pl.col("l_province").alias(_KEY),
+            payout_lines=pl.lit(1, dtype=pl.Int64),
+            paid_out_vnd=_masked(paid, pl.col("l_amount")),
+            fee_vnd=fee.fill_null(0).cast(pl.Int64),
         )
+        .group_by(_KEY)
+        .sum()
     )
     leaks = (
         matching.line_class.rename({"l_province": _KEY})

@@ -3,6 +3,7 @@ totals."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from disburse.reconcile.matching import Candidates, Matching
@@ -51,7 +52,7 @@ def order_status(cand: Candidates, matching: Matching) -> pl.DataFrame:
     )
 
 
-def outcomes(period: str, status: pl.DataFrame, superseded: pl.DataFrame) -> pl.DataFrame:
+def outcomes(status: pl.DataFrame, superseded: pl.DataFrame) -> pl.DataFrame:
     """OUTCOME_SCHEMA: the period's orders and every prior order the run touched (paid, superseded, open)."""
     now = status.select(
         "order_id",
@@ -80,15 +81,8 @@ def outcomes(period: str, status: pl.DataFrame, superseded: pl.DataFrame) -> pl.
         payout_id=pl.lit(None, dtype=pl.String),
         unpaid_in_own_period="unpaid_in_own_period",
     )
-    # order_id is unique among them (a prior order is never of this period): one sort key is enough. The
-    # period's orders usually arrive sorted (the ledger reads them in order): then only the few prior ones
-    # are sorted and merged in, instead of sorting every order's text key again.
-    now = conform(now, OUTCOME_SCHEMA)
-    current, prior = now.filter(pl.col("period") == period), now.filter(pl.col("period") != period)
-    if not current.get_column("order_id").is_sorted():
-        current = current.sort("order_id")
-    rest = pl.concat([prior, conform(gone, OUTCOME_SCHEMA)]).sort("order_id")
-    return current.merge_sorted(rest, key="order_id")
+    # order_id is unique among them (a prior order is never of this period): one sort key is enough.
+    return pl.concat([conform(now, OUTCOME_SCHEMA), conform(gone, OUTCOME_SCHEMA)]).sort("order_id")
 
 
 def _order_rows(frame: pl.DataFrame, code: str, period: str, detail: pl.Expr) -> pl.DataFrame:
@@ -142,8 +136,15 @@ def duplicate_orders(period: str, orders: pl.DataFrame) -> pl.DataFrame:
     keys = ["national_id", "allowance_code"]
     # Cheap pre-filter (no explode over every order): only same-person-same-allowance groups can overlap.
     # Hashes narrow it down to a superset (a hash collision only adds a suspect); the groups below are exact.
-    key_hash = pl.col("national_id").hash(1) ^ pl.col("allowance_code").hash(2)
-    suspects = orders.filter(pl.col("national_id").is_not_null() & key_hash.is_duplicated())
+    # Repeated hash values are found by sorting the integers (numpy), cheaper than hashing them again.
+    hashes = orders.select(
+        h=pl.when(pl.col("national_id").is_not_null()).then(
+            pl.col("national_id").hash(1) ^ pl.col("allowance_code").hash(2)
+        )
+    ).get_column("h")
+    ordered = np.sort(hashes.drop_nulls().to_numpy())
+    repeated = pl.Series(np.unique(ordered[1:][ordered[1:] == ordered[:-1]]), dtype=pl.UInt64)
+    suspects = orders.filter(hashes.is_in(repeated.implode()))
     if suspects.is_empty():
         return exception_rows(
             suspects, Code.DUPLICATE_ORDER, period, province=pl.lit(None), order_id=pl.lit(None),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 02:58:48.177504
+Create Date: 2026-11-28 03:11:30.398667
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=7), nullable=False),
         sa.Column("params_json", sa.Text(), nullable=False),
         sa.Column("batch_ids", sa.Text(), nullable=False),
+        sa.Column("prior_run_ids", sa.Text(), nullable=False),
         sa.Column("input_key", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
