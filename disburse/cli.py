@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -34,8 +36,9 @@ import_app = typer.Typer(help="Import a file into the ledger as a batch.", no_ar
 app.add_typer(fixtures_app, name="fixtures")
 app.add_typer(import_app, name="import")
 
-out = Console()
-err = Console(stderr=True)
+# A pipe or a file gets wide lines rather than tables cut at 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:
@@ -155,10 +158,10 @@ def _print_import(report: pipeline.ImportReport) -> None:
             f"imported {report.source} as batch {receipt.batch_id} ({receipt.line_count} {report.kind} lines)"
         )
     else:
-        out.print(
-            f"already imported: {report.source} is batch {receipt.batch_id}"
-            f" ({receipt.existing_reason or 'same content'}); nothing changed"
+        reason = (
+            receipt.existing_reason or f"{report.source} was already imported as batch {receipt.batch_id}."
         )
+        out.print(f"already imported, nothing changed: {reason}")
 
 
 @app.command()
@@ -169,6 +172,13 @@ def reconcile(
     province: Annotated[str | None, typer.Option(help="Write outputs for this province only.")] = None,
     tolerance_vnd: Annotated[
         int | None, typer.Option(help="Amount tolerance in VND (default: each profile's, 0).")
+    ] = None,
+    generated_at: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Date printed in the reports (default: now); fix it to get byte-identical PDFs.",
+            formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        ),
     ] = None,
 ) -> None:
     """Match the period's orders against every payout file and write the exception reports.
@@ -185,6 +195,7 @@ def reconcile(
         out=out_dir,
         province=province,
         amount_tolerance_vnd=tolerance_vnd,
+        generated_at=generated_at.replace(tzinfo=UTC) if generated_at else None,
     )
     _print_reconcile(report)
 
@@ -297,6 +308,8 @@ def exceptions_list(
     frame = pipeline.open_ledger().exceptions(
         period=period, province=province, code=code, severity=severity, status=status
     )
+    if not as_json:  # the key already names code, period, province, order and payout
+        frame = frame.select("exception_key", "severity", "status", "first_seen_at", "in_latest_run", "note")
     _print_frame(frame, title="Exceptions", as_json=as_json)
 
 

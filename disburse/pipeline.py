@@ -193,7 +193,7 @@ def reconcile_period(
         summary = summary.filter(pl.col("province_code") == code)
         exceptions = exceptions.filter(pl.col("province_code") == code)
     all_orders = pl.concat([inp.orders, inp.prior_orders.select(inp.orders.columns)])
-    named = report_files.with_names(exceptions, all_orders)
+    named = report_files.with_names(exceptions, all_orders, inp.payouts)
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -202,9 +202,10 @@ def reconcile_period(
         period=period, run_id=receipt.run_id, summary=summary, exceptions=exceptions
     )
     write_target(out / "summary.json", written, lambda p: report_files.write_summary_json(p, document))
-    write_target(out / "exceptions.xlsx", written, lambda p: write_exceptions_xlsx(p, named))
-
     run = RunInfo(period=period, run_id=receipt.run_id, generated_at=generated_at or datetime.now(UTC))
+    write_target(
+        out / "exceptions.xlsx", written, lambda p: write_exceptions_xlsx(p, named, created=run.generated_at)
+    )
     for row in summary.iter_rows(named=True):  # one PDF per province: five rows, not a hot path
         code = row["province_code"]
         rows = named.filter(pl.col("province_code") == code)

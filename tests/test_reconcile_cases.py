@@ -402,3 +402,14 @@ def test_row_order_of_the_inputs_does_not_matter(shuffle_seed: int) -> None:
     assert base.exceptions.equals(shuffled.exceptions)
     assert base.outcomes.equals(shuffled.outcomes)
     assert base.summary.equals(shuffled.summary)
+
+
+def test_empty_period_reconciles_to_nothing() -> None:
+    result = run([], [])
+    assert result.exceptions.is_empty() and result.outcomes.is_empty() and result.summary.is_empty()
+
+
+def test_lines_without_any_order_are_all_phantoms() -> None:
+    result = run([], [line("T1", O1), line("TN1", None, province_code="19", fee_vnd=None)])
+    assert rows(result) == [("PHANTOM_PAYOUT", None, "TN1"), ("PHANTOM_PAYOUT", O1, "T1")]
+    assert result.summary.get_column("residual_vnd").to_list() == [-2_789_000, -2_789_000]

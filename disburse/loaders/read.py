@@ -157,7 +157,8 @@ def read_xlsx(
         reader = fastexcel.read_excel(path)
     except fastexcel.FastExcelError as exc:
         raise InputError(
-            f"{path.name}: not a readable XLSX workbook ({exc}); save it again as .xlsx."
+            f"{path.name}: not a readable XLSX workbook ({str(exc).splitlines()[0]}); check that the "
+            "province is right for this file, or save it again as .xlsx."
         ) from None
     target: str | int = sheet if sheet is not None else 0
     if sheet is not None and sheet not in reader.sheet_names:

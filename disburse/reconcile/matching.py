@@ -72,7 +72,7 @@ _ORDER_COLUMNS: dict[str, str] = {
 # Order columns the single-order pairs frame carries (the several-orders one carries every column).
 PAIR_ORDER_COLUMNS: tuple[str, ...] = (
     "order_id", "o_ward", "beneficiary_id", "o_nid", "o_name", "o_amount", "proxy_nid", "proxy_valid_until",
-    "_oi", "_cand",
+    "_oi",
 )  # fmt: skip
 
 
@@ -160,7 +160,7 @@ def prepare_lines(payouts: pl.DataFrame, params: ProvinceParams) -> pl.DataFrame
 
 def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> Matching:
     """Rules 2-4: coverage, ranking (earliest paid_on, then payout_id), allocation."""
-    orders = cand.orders.with_columns(_cand=pl.lit(True))
+    orders = cand.orders
     has_ref = pl.col("order_ref").is_not_null()
     multi_ref = pl.col("order_ref").str.contains("|", literal=True)
 
@@ -183,7 +183,7 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
     # Ranking: only orders covered by more than one paid line need it; found across both frames.
     paid_before = prior_orders.select("order_id", "state").filter(pl.col("state") == OrderState.PAID)
     frames = [single, several]
-    found = pl.col("_cand").is_not_null()
+    found = pl.col("_oi").is_not_null()  # every candidate has a row number: null = no candidate joined
     contest_keys = []
     offset = 0
     for i, frame in enumerate(frames):

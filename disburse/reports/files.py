@@ -68,7 +68,22 @@ def write_summary_json(path: Path, document: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False) + "\n", "utf-8")
 
 
-def with_names(exceptions: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
-    """Exceptions plus the beneficiary's registered name and ward, for the PDFs and spreadsheets."""
-    names = orders.select("order_id", "full_name", "ward_code").unique("order_id", keep="first")
-    return exceptions.join(names, on="order_id", how="left", maintain_order="left")
+def with_names(exceptions: pl.DataFrame, orders: pl.DataFrame, payouts: pl.DataFrame) -> pl.DataFrame:
+    """Exceptions plus the beneficiary's name and ward, for the PDFs and spreadsheets: as registered on the
+    order, else (a phantom line names no order) as the post office reported them on the line."""
+    by_order = orders.select("order_id", "full_name", "ward_code").unique("order_id", keep="first")
+    by_line = payouts.select(
+        "province_code",
+        "payout_id",
+        pl.col("full_name").alias("_line_name"),
+        pl.col("ward_code").alias("_line_ward"),
+    ).unique(["province_code", "payout_id"], keep="first")
+    return (
+        exceptions.join(by_order, on="order_id", how="left", maintain_order="left")
+        .join(by_line, on=["province_code", "payout_id"], how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("full_name", "_line_name").alias("full_name"),
+            pl.coalesce("ward_code", "_line_ward").alias("ward_code"),
+        )
+        .drop("_line_name", "_line_ward")
+    )

@@ -8,6 +8,7 @@ frame and the filter is a plain autofilter over the written range.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -29,10 +30,13 @@ def _widths(frame: pl.DataFrame) -> list[int]:
             for name, length in zip(frame.columns, row, strict=True)]
 
 
-def write_exceptions_xlsx(path: Path, exceptions: pl.DataFrame) -> None:
+def write_exceptions_xlsx(path: Path, exceptions: pl.DataFrame, *, created: datetime | None = None) -> None:
     """One sheet with the frame's columns as they are: amounts as integer number cells formatted ``#,##0``,
-    text as text (national IDs keep their leading zeros), header row frozen, autofilter on every column."""
+    text as text (national IDs keep their leading zeros), header row frozen, autofilter on every column.
+    ``created`` fixes the workbook's creation date, which is otherwise now, for byte-identical files."""
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    if created is not None:
+        workbook.set_properties({"created": created.replace(tzinfo=None)})
     try:
         sheet = workbook.add_worksheet(SHEET)
         header = workbook.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
