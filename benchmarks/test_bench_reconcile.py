@@ -19,26 +19,53 @@ target is <= 2). Run:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import polars as pl
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from disburse.fixtures.generate import generate
+from disburse.profile import pilot_provinces
 from disburse.reconcile import ReconcileInput, ReconcileResult, reconcile
 from disburse.reconcile.simulate import inputs_for
 
 ROWS = int(os.environ.get("BENCH_ROWS", "200000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 GROUP = "reconcile"
+SEED = 1
 MEDIANS: dict[str, float] = {}
+# Generating 5 M rows takes minutes and gigabytes: the benchmarked month's input is cached as parquet, keyed
+# by rows and seed (delete the folder, or set BENCH_CACHE="", after changing the generator or the core's
+# outcomes: the cached month's prior orders carry the states the core gave them).
+CACHE = os.environ.get("BENCH_CACHE", "/tmp/disburse-bench-cache")
+_FRAMES = ("orders", "prior_orders", "events", "payouts", "control_totals")
+
+
+def bench_input(rows: int, seed: int = SEED) -> ReconcileInput:
+    """The second of two generated months (the first reconciled, so it has a ledger behind it), cached."""
+    folder = Path(CACHE) / f"rows{rows}-seed{seed}" if CACHE else None
+    if folder is not None and all((folder / f"{name}.parquet").exists() for name in _FRAMES):
+        frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in _FRAMES}
+        period = (folder / "period.txt").read_text().strip()
+        return ReconcileInput(period=period, profiles=pilot_provinces(), **frames)
+    months = generate("2026-09", 2, rows, seed=seed)
+    first = reconcile(inputs_for(months, 0, []))
+    inp = inputs_for(months, 1, [first])
+    if folder is not None:
+        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=True)
+        for name in _FRAMES:
+            getattr(inp, name).write_parquet(tmp / f"{name}.parquet")
+        (tmp / "period.txt").write_text(inp.period)
+        if not folder.exists():
+            tmp.rename(folder)
+    return inp
 
 
 @pytest.fixture(scope="module")
 def month() -> ReconcileInput:
-    months = generate("2026-09", 2, ROWS, seed=1)
-    first = reconcile(inputs_for(months, 0, []))
-    return inputs_for(months, 1, [first])
+    return bench_input(ROWS)
 
 
 @pytest.fixture(scope="module")

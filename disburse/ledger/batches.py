@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Connection, Row, Select, func, insert, select
+from sqlalchemy import Connection, Row, Select, String, func, insert, select
 
-from disburse.errors import LedgerError
-from disburse.ledger import audit, bulk, periods
+from disburse.errors import InputError, LedgerError
+from disburse.ledger import audit, bulk, crashpoints, periods
 from disburse.ledger.codec import CONTROL_TOTAL_TABLE, LINE_TABLES
 from disburse.ledger.digest import content_digest
-from disburse.ledger.models import Batch, BatchReversal
+from disburse.ledger.models import Base, Batch, BatchReversal
 from disburse.ledger.receipts import BatchReceipt
 from disburse.loaders.model import Loaded, LoadedPayouts
 from disburse.schema import Schema, conform
@@ -25,11 +25,47 @@ def _canonical(kind: str, loaded: Loaded) -> tuple[pl.DataFrame, Schema]:
             f"{loaded.source.name} has {loaded.rejects.height} unreadable rows and cannot be imported; "
             "fix the file and import it again."
         )
-    _, schema = LINE_TABLES[kind]
+    table, schema = LINE_TABLES[kind]
     try:
-        return conform(loaded.frame, schema), schema
+        frame = conform(loaded.frame, schema)
     except (pl.exceptions.PolarsError, KeyError) as exc:
         raise LedgerError(f"{loaded.source.name} does not have the canonical {kind} columns: {exc}.") from exc
+    _refuse_unstorable(frame, table, loaded.source.name)
+    return frame, schema
+
+
+def _refuse_unstorable(frame: pl.DataFrame, table: str, source: str) -> None:
+    """Values a backend cannot store as they are: text longer than its column (PostgreSQL would refuse the
+    whole COPY with a driver message, SQLite would store it) and NUL characters (PostgreSQL text cannot hold
+    them, SQLite can). Both backends refuse them alike, before anything is written, naming the line."""
+    limits = {
+        column.name: int(column.type.length or 0)
+        for column in Base.metadata.tables[table].columns
+        if isinstance(column.type, String) and column.name in frame.columns
+    }
+    texts = [c for c in limits if frame.schema[c] == pl.String]
+    if not texts or frame.height == 0:
+        return
+    stats = frame.select(
+        *[pl.col(c).str.len_chars().max().alias(f"len:{c}") for c in texts],
+        *[pl.col(c).str.contains("\x00", literal=True).any().alias(f"nul:{c}") for c in texts],
+    ).row(0, named=True)
+    for column in texts:
+        values = frame.get_column(column)
+        limit = limits[column]
+        if limit and (stats[f"len:{column}"] or 0) > limit:
+            index = values.str.len_chars().arg_max() or 0
+            value = str(values[index])
+            raise InputError(
+                f"{source}: data line {index + 1} has a {column} of {len(value)} characters, more than the "
+                f"{limit} the ledger keeps ({value[:40]!r}...); nothing was imported: correct the file."
+            )
+        if stats[f"nul:{column}"]:
+            index = values.str.contains("\x00", literal=True).arg_true()[0]
+            raise InputError(
+                f"{source}: data line {index + 1} has a NUL character (byte 0) in its {column} "
+                f"({str(values[index])[:40]!r}), which is not text; nothing was imported: correct the file."
+            )
 
 
 def _line_pairs(frame: pl.DataFrame) -> set[tuple[str | None, str]]:
@@ -90,6 +126,8 @@ def import_batch(
     if supersedes is not None:
         old = _reversible(conn, supersedes, kind=kind, doing=f"replace batch {supersedes}")
 
+    _refuse_double_counting(conn, kind, frame, line_pairs, replacing=old, source=loaded.source.name)
+
     epoch = conn.execute(
         select(func.count())
         .select_from(Batch)
@@ -116,9 +154,11 @@ def import_batch(
         )
         .returning(Batch.id)
     ).scalar_one()
+    crashpoints.reached("import.batch_row")
 
     table, _ = LINE_TABLES[kind]
     bulk.insert_frame(conn, table, frame, schema, prefix={"batch_id": batch_id})
+    crashpoints.reached("import.lines")
     totals = 0
     if isinstance(loaded, LoadedPayouts) and loaded.control_totals.height:
         ct_table, ct_schema = CONTROL_TOTAL_TABLE
@@ -145,6 +185,62 @@ def import_batch(
         },
     )
     return BatchReceipt(batch_id=batch_id, created=True, line_count=frame.height, existing_reason=None)
+
+
+# kind -> the column that names one line across files: the same order or payout in two active batches would be
+# counted twice (the same list exported again as Parquet, a payout file re-saved by a spreadsheet, a reversed
+# file imported again next to its correction).
+_IDENTITY = {"orders": "order_id", "payouts": "payout_id"}
+
+
+def _refuse_double_counting(
+    conn: Connection,
+    kind: str,
+    frame: pl.DataFrame,
+    line_pairs: set[tuple[str | None, str]],
+    *,
+    replacing: BatchRow | None,
+    source: str,
+) -> None:
+    """LedgerError when a line of ``frame`` is already in an active batch of the same kind, province and
+    period (other than the batch being replaced): only ``--supersedes`` may bring the same lines again."""
+    column = _IDENTITY.get(kind)
+    if column is None or frame.height == 0 or not line_pairs:
+        return
+    table, _ = LINE_TABLES[kind]
+    periods_ = sorted({p for _, p in line_pairs})
+    others = conn.execute(
+        select(Batch.id)
+        .where(
+            Batch.kind == kind,
+            Batch.id.not_in(select(BatchReversal.batch_id)),
+            Batch.first_period <= periods_[-1],
+            Batch.last_period >= periods_[0],
+        )
+        .order_by(Batch.id)
+    ).scalars()
+    ids = [int(i) for i in others if replacing is None or int(i) != replacing.id]
+    if not ids:
+        return  # the usual case: the first file of its period, nothing to read
+    provinces = sorted({p for p, _ in line_pairs if p is not None})
+    in_list = ", ".join(f"'{p}'" for p in provinces if p.isdigit())  # codes are digits, checked here
+    where = f"batch_id IN ({', '.join(str(i) for i in ids)})"
+    if in_list:
+        where += f" AND province_code IN ({in_list})"
+    existing = bulk.read_frame(
+        conn,
+        f"SELECT batch_id, {column} FROM {table} WHERE {where}",
+        {"batch_id": pl.Int64(), column: pl.String()},
+    )
+    clash = existing.join(frame.select(column).unique(), on=column, how="semi").sort(column)
+    if clash.height:
+        batch_id, value = clash.row(0)
+        more = clash.get_column(column).n_unique() - 1
+        raise LedgerError(
+            f"Cannot import {source}: its {column} {value!r} (and {more} more) is already in "
+            f"active batch {batch_id}, so the same {kind} would count twice. If {source} corrects that "
+            f"batch, import it with --supersedes {batch_id}; nothing was imported."
+        )
 
 
 def _reversible(conn: Connection, batch_id: int, *, kind: str | None, doing: str) -> BatchRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 
 from disburse.ledger import (
     batches,
+    crashpoints,
     exception_cases,
     inputs,
     journal,
@@ -23,6 +25,7 @@ from disburse.ledger import (
 from disburse.ledger import (
     history as history_,
 )
+from disburse.ledger import status as status_
 from disburse.ledger import (
     verify as verify_,
 )
@@ -44,7 +47,11 @@ class Ledger:
         """``url``, else env DISBURSE_DATABASE_URL, else ``sqlite:///disburse.db`` in the working dir."""
         engine = engines.make_engine(engines.resolve_url(url))
         engines.check_reachable(engine)
-        return cls(engine)
+        ledger = cls(engine)
+        # The engine is the ledger's own: its pooled connections close when the ledger is dropped, not at
+        # exit (a PostgreSQL database with an idle connection left in a pool cannot be dropped or renamed).
+        weakref.finalize(ledger, engine.dispose)
+        return ledger
 
     def close(self) -> None:
         self.engine.dispose()
@@ -78,7 +85,7 @@ class Ledger:
         supersedes: int | None = None,
     ) -> BatchReceipt:
         with write_transaction(self.engine) as conn:
-            return batches.import_batch(
+            receipt = batches.import_batch(
                 conn,
                 kind,
                 loaded,
@@ -87,6 +94,11 @@ class Ledger:
                 user=user,
                 supersedes=supersedes,
             )
+            if receipt.created:
+                crashpoints.reached("import.before_commit")
+        if receipt.created:
+            crashpoints.reached("import.after_commit")
+        return receipt
 
     def reverse_batch(self, batch_id: int, *, reason: str, user: str) -> None:
         """Take a batch out of the books without a replacement (a new reversal row; its lines stay)."""
@@ -115,7 +127,12 @@ class Ledger:
         user: str,
     ) -> RunReceipt:
         with write_transaction(self.engine) as conn:
-            return runs.record_run(conn, period, params, batch_ids, result, user=user)
+            receipt = runs.record_run(conn, period, params, batch_ids, result, user=user)
+            if receipt.created:
+                crashpoints.reached("run.before_commit")
+        if receipt.created:
+            crashpoints.reached("run.after_commit")
+        return receipt
 
     def run_results(self, run_id: int) -> ReconcileResult:
         with read_transaction(self.engine) as conn:
@@ -175,3 +192,24 @@ class Ledger:
     def verify(self) -> list[str]:
         with read_transaction(self.engine) as conn:
             return verify_.verify(conn)
+
+    # --- read-only views for the command line (status.py) ---------------------------------------------------
+
+    def period_status(self, period: str) -> status_.PeriodStatus:
+        """What is imported, reconciled, open and closed for ``period``, by province."""
+        with read_transaction(self.engine) as conn:
+            return status_.period_status(conn, period)
+
+    def exception_case(self, exception_key: str) -> dict[str, pl.DataFrame]:
+        """One case: its rows in every run of its period that reported it, and its status changes."""
+        with read_transaction(self.engine) as conn:
+            return status_.case_detail(conn, exception_key)
+
+    def exception_key(self, case_id: int) -> str:
+        with read_transaction(self.engine) as conn:
+            return status_.case_key(conn, case_id)
+
+    def exception_numbers(self, period: str | None = None) -> pl.DataFrame:
+        """exception_key -> case_id, the short number people type instead of the key."""
+        with read_transaction(self.engine) as conn:
+            return status_.case_numbers(conn, period)

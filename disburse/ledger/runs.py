@@ -13,7 +13,7 @@ import polars as pl
 from sqlalchemy import Connection, func, insert, select
 
 from disburse.errors import LedgerError
-from disburse.ledger import audit, bulk, exception_cases, journal, periods
+from disburse.ledger import audit, bulk, crashpoints, exception_cases, journal, periods
 from disburse.ledger.codec import EXCEPTION_TABLE, OUTCOME_TABLE, SUMMARY_TABLE
 from disburse.ledger.models import Batch, Run, RunBatch
 from disburse.ledger.receipts import RunReceipt
@@ -103,17 +103,21 @@ def record_run(
         )
         .returning(Run.id)
     ).scalar_one()
+    crashpoints.reached("run.run_row")
     if ids:
         conn.execute(insert(RunBatch), [{"run_id": run_id, "batch_id": i} for i in ids])
     prefix = {"run_id": run_id}
     bulk.insert_frame(conn, OUTCOME_TABLE[0], outcomes, OUTCOME_SCHEMA, prefix=prefix)
+    crashpoints.reached("run.outcomes")
     keyed = exceptions.with_columns(exception_cases.key_expr())
     bulk.insert_frame(conn, EXCEPTION_TABLE[0], keyed, EXCEPTION_STORE_SCHEMA, prefix=prefix)
     bulk.insert_frame(conn, SUMMARY_TABLE[0], summary, SUMMARY_SCHEMA, prefix=prefix, line_no=None)
     exception_cases.open_cases(conn, run_id)
+    crashpoints.reached("run.exceptions")
 
     reversals = journal.reverse_run(conn, previous, run_id, user=user) if previous is not None else []
     entries = journal.post_run(conn, run_id, period, summary, user=user)
+    crashpoints.reached("run.journal")
     audit.append(
         conn,
         actor=user,

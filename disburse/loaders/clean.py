@@ -4,8 +4,10 @@ only on the columns some of whose cells need it (1M-row files)."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from itertools import permutations
 from typing import Final
 
 import polars as pl
@@ -40,19 +42,34 @@ def clean(frame: pl.DataFrame, nfc_columns: Collection[str] | None = None) -> pl
     ``nfc_columns`` (None = all; the columns whose text is kept as is, the others are parsed into ASCII
     values) in NFC, so the parsers never normalise again. Both passes are costly on 1M cells, so a column
     only gets the ones some of its cells need (cheap checks first: padding, non-ASCII, then NFC suspects)."""
+    return clean_and_ask(frame, nfc_columns)[0]
+
+
+def clean_and_ask(
+    frame: pl.DataFrame,
+    nfc_columns: Collection[str] | None = None,
+    questions: Mapping[str, pl.Expr] | None = None,
+) -> tuple[pl.DataFrame, dict[str, bool]]:
+    """``clean``, answering on the way (in its first pass over the frame, so that polars runs them all in
+    parallel) the boolean ``questions`` a loader has about the raw cells: key -> whether the condition holds
+    on some row (null counts as no)."""
     text_cols = text_columns(frame)
-    if not text_cols:
-        return frame
     nfc_cols = [c for c in text_cols if nfc_columns is None or c in nfc_columns]
+    questions = questions or {}
+    asked = [cond.fill_null(False).any().alias(f"q:{key}") for key, cond in questions.items()]
+    if not nfc_cols and not asked:
+        return frame, {}
     # Padding is looked for where it would go unnoticed (text kept as is); a padded cell elsewhere fails
     # its parser, and the loader then strips everything and parses again (see ``strip_all``).
     stats = frame.select(
-        *[
-            _padded(c).any().alias(f"pad{i}") if c in nfc_cols else pl.lit(False).alias(f"pad{i}")
-            for i, c in enumerate(text_cols)
-        ],
+        *[_padded(c).any().alias(f"pad:{c}") for c in nfc_cols],
         *[(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"uni:{c}") for c in nfc_cols],
+        *[(pl.col(c).str.len_bytes() == 0).any().alias(f"empty:{c}") for c in nfc_cols],
+        *asked,
     ).row(0, named=True)
+    answers = {key: bool(stats[f"q:{key}"]) for key in questions}
+    for c in text_cols:
+        stats.setdefault(f"pad:{c}", False)
     unicode_cols = [c for c in nfc_cols if stats[f"uni:{c}"]]
     suspects = (
         frame.select([pl.col(c).str.contains(_NFC_SUSPECTS).any().alias(c) for c in unicode_cols]).row(
@@ -66,22 +83,25 @@ def clean(frame: pl.DataFrame, nfc_columns: Collection[str] | None = None) -> pl
     if to_compose:
         frame, composed_ok = _compose(frame, to_compose)
     exprs: list[pl.Expr] = []
-    for i, c in enumerate(text_cols):
+    for c in text_cols:
         expr = pl.col(c)
         if suspects.get(c) and c not in composed_ok:
             expr = expr.str.normalize("NFC")
-        if stats[f"pad{i}"]:
+        if stats[f"pad:{c}"]:
             expr = expr.str.strip_chars()
-        if suspects.get(c) or stats[f"pad{i}"]:
+        if stats[f"pad:{c}"] or stats.get(f"empty:{c}"):
             exprs.append(expr.replace("", None))
-    return frame.with_columns(exprs) if exprs else frame
+        elif suspects.get(c) and c not in composed_ok:
+            exprs.append(expr)  # NFC leaves no cell empty: no empty cell, none to turn into null
+    return (frame.with_columns(exprs) if exprs else frame), answers
 
 
 @cache
 def _composition_table() -> tuple[list[str], list[str]]:
     """Decomposed Latin letter → precomposed, for every letter NFC composes in U+00C0-U+1EFF, also from its
-    partly composed forms (cp1258 writes ``ê`` + combining tilde for ``ễ``). Longest keys first, so that a
-    leftmost-first search composes whole sequences."""
+    partly composed forms and its marks in any canonically equivalent order (cp1258 writes ``ê`` + combining
+    tilde for ``ễ``, and ``ê`` + dot below for ``ệ``, whose NFD puts the dot first). Longest keys first, so
+    that a leftmost-first search composes whole sequences."""
     pairs: dict[str, str] = {}
     for cp in range(0x00C0, 0x1F00):
         letter = chr(cp)
@@ -89,10 +109,13 @@ def _composition_table() -> tuple[list[str], list[str]]:
         if nfd == letter or unicodedata.normalize("NFC", nfd) != letter:
             continue
         base, marks = nfd[0], nfd[1:]
-        for k in range(len(marks)):
-            head = unicodedata.normalize("NFC", base + marks[:k]) if k else base
-            if len(head) == 1:
-                pairs.setdefault(head + marks[k:], letter)
+        for order in sorted(set(permutations(marks))):
+            for k in range(len(order)):
+                head = unicodedata.normalize("NFC", base + "".join(order[:k])) if k else base
+                key = head + "".join(order[k:])
+                # only orders NFC composes to the same letter (marks of one combining class do not commute)
+                if len(head) == 1 and unicodedata.normalize("NFC", key) == letter:
+                    pairs.setdefault(key, letter)
     keys = sorted(pairs, key=len, reverse=True)
     return keys, [pairs[k] for k in keys]
 
@@ -102,11 +125,46 @@ def _compose(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, set
     compose the known letter sequences (Aho-Corasick); only a column where some combining mark is left
     (another script, unusual mark order) then goes through the full ``str.normalize("NFC")``."""
     keys, letters = _composition_table()
-    composed = frame.with_columns([pl.col(c).str.replace_many(keys, letters, leftmost=True) for c in columns])
-    leftover = composed.select([pl.col(c).str.contains(_NFC_SUSPECTS).any().alias(c) for c in columns]).row(0)
-    done = {c for c, left in zip(columns, leftover, strict=True) if not left}
+
+    def compose(column: pl.Series, start: int, length: int) -> tuple[pl.Series, bool]:
+        part = column.slice(start, length).str.replace_many(keys, letters, leftmost=True)
+        return part, bool(part.str.contains(_NFC_SUSPECTS).any())
+
+    # One column is one thread's work in polars: each is composed in slices (cut at its chunk boundaries, so
+    # the result is chunked like the other columns) on threads (polars releases the GIL).
+    jobs = {
+        c: [_POOL.submit(compose, frame.get_column(c), start, length) for start, length in _slices(frame[c])]
+        for c in columns
+    }
+    done: set[str] = set()
+    joined: list[pl.Series] = []
+    for c, parts in jobs.items():
+        results = [job.result() for job in parts]
+        if not any(left for _, left in results):
+            done.add(c)
+            joined.append(pl.concat([part for part, _ in results], rechunk=False).alias(c))
     # a column with something left keeps its original text for the full str.normalize
-    return frame.with_columns([composed.get_column(c) for c in done]), done
+    return frame.with_columns(joined), done
+
+
+_POOL: Final = ThreadPoolExecutor(max(2, pl.thread_pool_size()), thread_name_prefix="disburse-nfc")
+
+
+def _slices(column: pl.Series) -> list[tuple[int, int]]:
+    """(offset, length) of about one slice per polars thread, cut at chunk boundaries."""
+    lengths = column.chunk_lengths()
+    n = max(1, min(pl.thread_pool_size(), len(lengths)))
+    target = column.len() / n
+    cuts: list[tuple[int, int]] = []
+    start = length = 0
+    for chunk in lengths:
+        length += chunk
+        if length >= target and len(cuts) < n - 1:
+            cuts.append((start, length))
+            start, length = start + length, 0
+    if length or not cuts:
+        cuts.append((start, length))
+    return cuts
 
 
 def strip_all(frame: pl.DataFrame) -> pl.DataFrame:

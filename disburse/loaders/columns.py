@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 import polars as pl
@@ -23,6 +25,7 @@ def resolve_headers(
     """canonical field -> header text as found in the file. Headers match after folding (case, diacritics,
     spaces), so ``Số CCCD`` typed as ``SỐ CCCD`` still reads. Missing headers are a file-level error."""
     by_key = dict(zip(fold(file_headers), file_headers, strict=True))
+    _refuse_repeated(file_headers, wanted, source)
     found: dict[str, str] = {}
     missing: list[str] = []
     skip = set(optional)
@@ -37,6 +40,26 @@ def resolve_headers(
             "check that the file matches its province's format (or choose the right dialect)."
         )
     return found
+
+
+# How the readers rename a repeated header: polars ``X_duplicated_0``, fastexcel ``X_1``.
+_REPEAT_SUFFIX = re.compile(r"(?:_duplicated_\d+|_\d+)$")
+
+
+def _refuse_repeated(file_headers: tuple[str, ...], wanted: Mapping[str, str], source: str) -> None:
+    """A column the loader reads must appear once: of two ``Số tiền`` columns, which one was paid?"""
+    names = set(file_headers)
+    bases = [
+        _REPEAT_SUFFIX.sub("", h) if _REPEAT_SUFFIX.search(h) and _REPEAT_SUFFIX.sub("", h) in names else h
+        for h in file_headers
+    ]
+    counts = Counter(fold(bases))
+    for header, key in zip(wanted, fold(wanted), strict=True):
+        if counts[key] > 1:
+            raise InputError(
+                f"{source}: the header has the column {header!r} {counts[key]} times; keep one and import "
+                "the file again."
+            )
 
 
 def split_footer(

@@ -8,7 +8,7 @@ not the parser's business: ``required`` turns it into a reject.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Final, Literal
@@ -57,14 +57,19 @@ class Probe:
     row), with all such questions answered by one parallel ``select``: build the parsers once to record
     the questions (every answer is then "yes"), call ``resolve``, and build them again."""
 
-    def __init__(self, frame: pl.DataFrame) -> None:
+    def __init__(self, frame: pl.DataFrame | None, answers: Mapping[str, bool] | None = None) -> None:
+        """``frame`` None: a probe that only records the questions (``questions``), to be answered elsewhere
+        (e.g. by the reader's first pass, see ``read.read_csv``); ``answers``: questions already answered,
+        keyed as ``questions`` gives them."""
         self._frame = frame
         self._asked: dict[str, pl.Expr] = {}
-        self._answers: dict[str, bool] | None = None
+        self._answers: dict[str, bool] | None = dict(answers) if answers is not None else None
         self._memo: dict[str, pl.Expr] = {}
 
     def once(self, key: str, build: Callable[[], pl.Expr]) -> pl.Expr:
         """An expression that costs a pass over the frame to build (e.g. a word map), built once."""
+        if self._frame is None:  # recording questions only: a stand-in
+            return pl.lit(None, dtype=pl.String)
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
@@ -75,10 +80,16 @@ class Probe:
             self._asked[key] = cond
             return True
         if key not in self._answers:
+            assert self._frame is not None
             return any_row(self._frame, cond)
         return self._answers[key]
 
+    @property
+    def questions(self) -> dict[str, pl.Expr]:
+        return dict(self._asked)
+
     def resolve(self) -> None:
+        assert self._frame is not None
         keys = list(self._asked)
         row = (
             self._frame.select(
@@ -113,7 +124,13 @@ def amount_text(raw: pl.Expr, fmt: AmountFormat, probe: Probe | None = None) -> 
     digits = raw.str.replace(rf"{dec}0+$", "") if has_decimals else raw
     if thousands:
         digits = digits.str.replace_all(thousands, "", literal=True)
-    value = pl.when(is_whole).then(digits.cast(pl.Int64, strict=False))
+    if thousands is None and not has_decimals:
+        # plain digits: polars' integer cast reads exactly [+-]?digits, so with the sign excluded it is the
+        # pattern's test without a regex pass (a cell it cannot read is null either way)
+        signed = raw.str.starts_with("+") | raw.str.starts_with("-")
+        value = pl.when(~signed).then(raw.cast(pl.Int64, strict=False))
+    else:
+        value = pl.when(is_whole).then(digits.cast(pl.Int64, strict=False))
     reason = reason_when(
         (raw.str.starts_with("-"), "negative amount"),
         (is_fraction, "fractional amount: VND are whole"),

@@ -14,6 +14,7 @@ from disburse.loaders.model import LoadedPayouts
 from disburse.loaders.parse import Parsed
 from disburse.loaders.read import ROW, RawTable, TypedKind, drop_blank_rows, read_csv, read_xlsx
 from disburse.loaders.rejects import Check, field_check, split
+from disburse.loaders.scope import check_payout_scope
 from disburse.profile import ProvinceProfile
 from disburse.schema import CONTROL_TOTAL_SCHEMA, PAID_STATUSES, PAYOUT_SCHEMA, REJECT_SCHEMA, conform, empty
 
@@ -60,12 +61,23 @@ def _read(path: Path, profile: ProvinceProfile) -> RawTable:
             found = resolve_headers(headers, profile.columns, path.name, optional=profile.columns.values())
             return [found[f] for f in _TEXT_FIELDS if f in found]
 
+        def questions(headers: tuple[str, ...]) -> dict[str, pl.Expr]:
+            """What the parsers will ask of the cells, answered in the reader's first pass (asked of the raw
+            cells, before trimming, NFC and the footer split, a question can only be answered "yes" more
+            often, which costs a pass but never a wrong value)."""
+            found = resolve_headers(headers, profile.columns, path.name, optional=profile.columns.values())
+            found.pop("row_number", None)
+            recorder = parse.Probe(None)
+            _build_parsers(found, None, profile, pl.DataFrame(), recorder)
+            return recorder.questions
+
         return read_csv(
             path,
             encoding=profile.encoding,
             delimiter=profile.delimiter,
             header_row=profile.header_row,
             nfc_columns=text_headers,
+            questions=questions,
         )
     typed = _typed_fields(profile)
 
@@ -127,6 +139,20 @@ def has_duplicates(values: pl.Series) -> bool:
 def _line_checks(headers: dict[str, str], frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
     """Checks that need several parsed fields: status against amount and date, duplicate ids. The
     duplicate reason depends on other rows, so it is computed on the whole frame (only if there is one)."""
+    checks = _status_checks(headers)
+    pid = _field("payout_id")
+    if has_duplicates(frame.get_column(pid)):
+        first_row = pl.col(ROW).min().over(pid)
+        dup = pl.col(pid).is_not_null() & (pl.col(ROW) != first_row)
+        frame = frame.with_columns(
+            pl.when(dup).then(pl.format("duplicate payout_id (first on row {})", first_row)).alias("__dup")
+        )
+        checks.append(Check(headers["payout_id"], pl.col(headers["payout_id"]), pl.col("__dup")))
+    return frame, checks
+
+
+def _status_checks(headers: dict[str, str]) -> list[Check]:
+    """Status against amount and date (on the parsed fields)."""
     status = pl.col(_field("status"))
     paid = status.is_in(sorted(PAID_STATUSES))
     amount = pl.col(_field("amount_paid_vnd"))
@@ -142,15 +168,7 @@ def _line_checks(headers: dict[str, str], frame: pl.DataFrame) -> tuple[pl.DataF
         missing_date = paid & pl.col(date_header).is_null()
         missing = pl.when(missing_date).then(pl.lit("missing value"))
         checks.append(Check(date_header, pl.col(date_header), missing, missing_date))
-    pid = _field("payout_id")
-    if has_duplicates(frame.get_column(pid)):
-        first_row = pl.col(ROW).min().over(pid)
-        dup = pl.col(pid).is_not_null() & (pl.col(ROW) != first_row)
-        frame = frame.with_columns(
-            pl.when(dup).then(pl.format("duplicate payout_id (first on row {})", first_row)).alias("__dup")
-        )
-        checks.append(Check(headers["payout_id"], pl.col(headers["payout_id"]), pl.col("__dup")))
-    return frame, checks
+    return checks
 
 
 def _control_totals(
@@ -191,24 +209,89 @@ def _control_totals(
     return pl.DataFrame([row], schema=CONTROL_TOTAL_SCHEMA), rejects
 
 
-def load_payouts(path: Path, profile: ProvinceProfile, period: str) -> LoadedPayouts:
+def _fast_lines(
+    body: pl.DataFrame, values: list[pl.Expr], headers: dict[str, str], profile: ProvinceProfile, period: str
+) -> pl.DataFrame | None:
+    """The canonical frame in one pass over the lines (polars runs the columns' parsers in parallel), with
+    every check's cheap flag (see ``rejects.Check``) evaluated on the way, or None if some row is flagged or
+    a payout_id repeats: then the reasons are worked out the slow way (``rejects.split``)."""
+    flags = [
+        (pl.col(header).is_not_null() & pl.col(_field(f)).is_null())
+        | (pl.col(header).is_null() if f in _REQUIRED else pl.lit(False))
+        for f, header in headers.items()
+    ]
+    flags += [c.flag if c.flag is not None else c.reason.is_not_null() for c in _status_checks(headers)]
+    out = (
+        body.lazy()
+        .with_columns(values)
+        .select(
+            *[
+                (
+                    pl.lit(profile.province_code)
+                    if f == "province_code"
+                    else pl.lit(period)
+                    if f == "period"
+                    else pl.col(_field(f))
+                    if f in headers
+                    else pl.lit(None)
+                )
+                .cast(dtype, strict=True)
+                .alias(f)
+                for f, dtype in PAYOUT_SCHEMA.items()
+            ],
+            pl.any_horizontal([flag.fill_null(False) for flag in flags]).alias("__bad"),
+        )
+        .collect()
+    )
+    if out.get_column("__bad").any() or has_duplicates(out.get_column("payout_id")):
+        return None
+    return out.drop("__bad")
+
+
+def load_payouts(
+    path: Path, profile: ProvinceProfile, period: str, *, check_scope: bool = False
+) -> LoadedPayouts:
     """Read one payout result file in ``profile``'s dialect. Every data row ends up either in ``frame`` or
-    (once per problem) in ``rejects``; a footer carrying control totals goes to ``control_totals``."""
+    (once per problem) in ``rejects``; a footer carrying control totals goes to ``control_totals``.
+    ``check_scope``: InputError when most lines are of another province or period (see ``scope``)."""
     path = Path(path)
     raw = _read(path, profile)
     headers = resolve_headers(raw.headers, profile.columns, path.name, optional=_OPTIONAL_HEADERS)
     headers.pop("row_number", None)
     body = drop_blank_rows(raw.frame, raw.headers)
-    loaded = _load_lines(body, raw, headers, profile, period)
+    loaded = _load_lines(body, raw, headers, profile, period, raw.answers)
     if loaded.rejects.height and has_padding(loaded.rejects.get_column("value").drop_nulls()):
         # Cells padded with spaces: read them trimmed rather than reject them (the rare, slower path).
-        loaded = _load_lines(strip_all(body), raw, headers, profile, period)
+        loaded = _load_lines(strip_all(body), raw, headers, profile, period, None)
+    if check_scope and loaded.rejects.is_empty():
+        check_payout_scope(loaded, profile, period)
     return loaded
 
 
+def _build_parsers(
+    headers: dict[str, str],
+    raw: RawTable | None,
+    profile: ProvinceProfile,
+    body: pl.DataFrame,
+    probe: parse.Probe,
+) -> dict[str, Parsed]:
+    return {
+        field: _parser(
+            field, pl.col(header), _typed(raw, header) if raw else None, profile, body, header, probe
+        )
+        for field, header in headers.items()
+    }
+
+
 def _load_lines(
-    body: pl.DataFrame, raw: RawTable, headers: dict[str, str], profile: ProvinceProfile, period: str
+    body: pl.DataFrame,
+    raw: RawTable,
+    headers: dict[str, str],
+    profile: ProvinceProfile,
+    period: str,
+    answers: dict[str, bool] | None,
 ) -> LoadedPayouts:
+    """``answers``: the probe's questions as the reader answered them (None: ask them here)."""
     path = raw.path
     label = profile.control_footer.label if profile.control_footer else None
     gaps = [headers[f] for f in ("beneficiary_id", "national_id", "full_name", "status") if f in headers]
@@ -218,18 +301,21 @@ def _load_lines(
             f"{path.name}: the file has no payout lines; ask the post office for the complete file."
         )
 
-    probe = parse.Probe(body)
-
-    def build() -> dict[str, Parsed]:
-        return {
-            field: _parser(field, pl.col(header), _typed(raw, header), profile, body, header, probe)
-            for field, header in headers.items()
-        }
-
-    build()  # records the probe's questions
-    probe.resolve()
-    parsers = build()
-    parsed = body.with_columns([p.value.alias(_field(f)) for f, p in parsers.items()])
+    if answers:
+        probe = parse.Probe(body, answers)
+    else:
+        probe = parse.Probe(body)
+        _build_parsers(headers, raw, profile, body, probe)  # records the probe's questions
+        probe.resolve()
+    parsers = _build_parsers(headers, raw, profile, body, probe)
+    values = [p.value.alias(_field(f)) for f, p in parsers.items()]
+    fast = _fast_lines(body, values, headers, profile, period)
+    if fast is not None:
+        totals, footer_rejects = _control_totals(footer, fast, headers, parsers, profile, period, path.name)
+        return LoadedPayouts(
+            source=path, sha256=raw.sha256, frame=fast, rejects=footer_rejects, control_totals=totals
+        )
+    parsed = body.with_columns(values)
     checks = [
         field_check(
             header,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Collection
+import mmap
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import fastexcel
 import polars as pl
 
 from disburse.errors import InputError
-from disburse.loaders.clean import ROW, TYPED_PREFIX, aligned, clean
+from disburse.loaders.clean import ROW, TYPED_PREFIX, aligned, clean, clean_and_ask
 
 __all__ = ["ROW", "RawTable", "TypedKind", "drop_blank_rows", "read_csv", "read_parquet", "read_xlsx"]
 
@@ -39,6 +40,7 @@ class RawTable:
     frame: pl.DataFrame
     headers: tuple[str, ...]  # in file order
     typed: dict[str, str] = field(default_factory=dict)  # header -> column holding the typed re-read
+    answers: dict[str, bool] = field(default_factory=dict)  # read_csv's ``questions``, answered
 
     @property
     def sha256(self) -> str:
@@ -64,8 +66,14 @@ def _open(path: Path, *, head_only: bool = False) -> bytes:
 
 
 def _file_sha256(path: Path) -> str:
+    """Hashed from a memory map: no copy of the file into Python memory (polars maps it too)."""
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        try:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                return hashlib.sha256(mapped).hexdigest()
+        except (ValueError, OSError):  # empty or not mappable (a pipe): read it
+            handle.seek(0)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def read_bytes(path: Path) -> tuple[bytes, str]:
@@ -74,12 +82,28 @@ def read_bytes(path: Path) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode_to_utf8(data: bytes, encoding: str, path: Path) -> bytes | None:
     """Polars reads UTF-8 only: other code pages are decoded here (C speed, whole buffer at once).
     None: the bytes are UTF-8 already and polars can read the file itself."""
     codec = encoding.lower().replace("_", "-")
     if codec in ("utf-8", "utf8", "utf-8-sig"):
         return None
+    if not data.isascii() and _is_utf8(data):
+        # Every byte string decodes in a single-byte code page, into mojibake: UTF-8 text saved under a
+        # cp1258 profile would load with garbled names instead of failing. Real cp1258 Vietnamese text is
+        # never valid UTF-8 (its lone high bytes do not form UTF-8 sequences).
+        raise InputError(
+            f"{path.name}: the file is UTF-8 text, not {encoding} as this province's format expects; "
+            f"ask the sender to save it again as {encoding}, or check the province."
+        )
     try:
         return data.decode(codec).encode("utf-8")
     except LookupError:
@@ -104,10 +128,21 @@ def drop_blank_rows(frame: pl.DataFrame, headers: tuple[str, ...]) -> pl.DataFra
 NfcColumns = Callable[[tuple[str, ...]], Collection[str]]
 
 
+Questions = Callable[[tuple[str, ...]], Mapping[str, pl.Expr]]
+
+
 def read_csv(
-    path: Path, *, encoding: str, delimiter: str, header_row: int, nfc_columns: NfcColumns | None = None
+    path: Path,
+    *,
+    encoding: str,
+    delimiter: str,
+    header_row: int,
+    nfc_columns: NfcColumns | None = None,
+    questions: Questions | None = None,
 ) -> RawTable:
-    """``nfc_columns(headers)``: the columns that need NFC (default all), see ``clean``."""
+    """``nfc_columns(headers)``: the columns that need NFC (default all), see ``clean``.
+    ``questions(headers)``: boolean conditions on the raw cells (before trimming and NFC), answered in
+    clean's first pass over the frame (``RawTable.answers``: whether each holds on some row)."""
     codec = encoding.lower().replace("_", "-")
     if codec in ("utf-8", "utf8", "utf-8-sig"):
         # polars maps the file itself; the hashing thread reads it a second time, in parallel
@@ -140,7 +175,8 @@ def read_csv(
     # Blank lines are kept by polars as all-null rows, so the index maps straight to the file's line.
     frame = frame.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     nfc = nfc_columns(headers) if nfc_columns else None
-    return RawTable(path, digest, clean(frame, nfc), headers)
+    cleaned, answers = clean_and_ask(frame, nfc, questions(headers) if questions else None)
+    return RawTable(path, digest, cleaned, headers, answers=answers)
 
 
 def read_xlsx(

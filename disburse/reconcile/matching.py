@@ -137,11 +137,13 @@ def candidates(period: str, orders: pl.DataFrame, prior_orders: pl.DataFrame) ->
             prior_unpaid_own=unpaid,
         )
 
-    # One chunk: the join against it is markedly faster than against a concatenation of chunks.
+    # One chunk: every order column is read by gathers on the candidate row number, and a gather from one
+    # contiguous array is several times faster than from the many chunks a file reader or concat leaves.
     cand = (
         pl.concat([as_candidate(orders, current=True), as_candidate(still_open, current=False)])
         # The candidate's row number: a dense integer key, far cheaper to hash, group or scatter than text.
         .with_columns(_oi=pl.int_range(pl.len(), dtype=pl.UInt32))
+        .rechunk()
     )
     return Candidates(orders=cand, superseded=superseded, open_prior=open_prior)
 
@@ -155,7 +157,7 @@ def prepare_lines(payouts: pl.DataFrame, params: ProvinceParams) -> pl.DataFrame
         _line=pl.int_range(pl.len(), dtype=pl.UInt32),
         is_paid=pl.col("status").is_in(sorted(PAID_STATUSES)),
         _pi=params.index(pl.col("l_province")),
-    )
+    ).rechunk()  # one chunk: the lines are filtered and gathered many times (a reader leaves many chunks)
 
 
 def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> Matching:
@@ -165,20 +167,39 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
     multi_ref = pl.col("order_ref").str.contains("|", literal=True)
 
     keyed = lines.with_columns(_one=has_ref & ~multi_ref)
-    # The small frame of lines naming several orders or none is built on a thread while the big join runs
-    # (polars releases the GIL; the join alone leaves a core idle much of the time).
+    # Every reference (the single ones of nearly all lines, then the split ones of the few lines naming
+    # several orders) is looked up in ONE join of text keys against the candidates' order_id, giving the
+    # candidate row number `_oi`; every order column is then a gather by that integer. Lines without
+    # order_ref (joined by beneficiary) are built on a thread meanwhile (polars releases the GIL).
+    named = _named(keyed)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        others = pool.submit(_several_orders, keyed, orders)
-        # Pairs of lines naming one order: a single join, one row per line (others get a null key). Only the
-        # order columns the checks read are joined (not `covers`, a list, nor the period or province), in
-        # one chunk: this join is most of the run's cost at national scale.
-        narrow = orders.select(PAIR_ORDER_COLUMNS).rechunk()
-        single = (
-            keyed.with_columns(_key=pl.when("_one").then(pl.col("order_ref")))
-            .drop("order_ref", "post_office_code")
-            .join(narrow, left_on="_key", right_on="order_id", how="left", coalesce=False)
+        by_bene = pool.submit(_by_beneficiary, keyed, orders)
+        single_keys = keyed.select(_key=pl.when("_one").then(pl.col("order_ref")))
+        oi = (
+            pl.concat([single_keys, named.select("_key")])
+            .join(
+                orders.select("order_id", "_oi"),
+                left_on="_key",
+                right_on="order_id",
+                how="left",
+                maintain_order="left",
+            )
+            .get_column("_oi")
         )
-        several, orphans = others.result()
+        several_ref = named.with_columns(orders.select(pl.all().gather(oi.slice(keyed.height))))
+        bene_solo, bene_pairs, orphans = by_bene.result()
+        # Pairs of lines naming one order, or covering the only candidate of their beneficiary (nearly all
+        # lines without order_ref): one row per line (others get a null key). Only the order columns the
+        # checks read are gathered (not `covers`, a list, nor the period or province).
+        # (`_line` is the line's row number: the beneficiary's only candidate is scattered in by it.)
+        single_oi = oi.head(keyed.height).scatter(bene_solo.get_column("_line"), bene_solo.get_column("_oi"))
+        single = (
+            keyed.with_columns(_key=single_keys.get_column("_key"))
+            .drop("order_ref", "post_office_code")
+            .with_columns(orders.select(pl.col(PAIR_ORDER_COLUMNS).gather(single_oi)))
+            .with_columns(_key=pl.coalesce("_key", "order_id"))
+        )
+        several = pl.concat([several_ref, bene_pairs], how="diagonal_relaxed")
 
     # Ranking: only orders covered by more than one paid line need it; found across both frames.
     paid_before = prior_orders.select("order_id", "state").filter(pl.col("state") == OrderState.PAID)
@@ -318,37 +339,50 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
     )
 
 
-def _several_orders(keyed: pl.DataFrame, orders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Pairs of lines naming several orders, or none (they cover their beneficiary's candidate orders), and
-    the paid lines without order_ref whose beneficiary has no candidate (phantoms with a null reference).
-
-    These lines are few: the candidate orders are narrowed to theirs first (a semi join hashes the small
-    side), so the joins here never hash every order."""
-    has_ref = pl.col("order_ref").is_not_null()
-    others = keyed.filter(~pl.col("_one")).drop("_one")
-    named = (
-        others.filter(has_ref)
+def _named(keyed: pl.DataFrame) -> pl.DataFrame:
+    """One row per (line naming several orders, reference): the references split and trimmed, in `_key`."""
+    return (
+        keyed.filter(~pl.col("_one") & pl.col("order_ref").is_not_null())
+        .drop("_one")
         .with_columns(_key=pl.col("order_ref").str.split("|"))
         .explode("_key", empty_as_null=True)
         .with_columns(pl.col("_key").str.strip_chars())
         .unique(subset=["_line", "_key"], keep="first")
     )
-    no_ref = others.filter(~has_ref)
-    theirs = orders.join(named.select(order_id="_key"), on="order_id", how="semi")
-    several_ref = named.join(theirs, left_on="_key", right_on="order_id", how="left", coalesce=False)
-    bene_orders = orders.join(no_ref.select(beneficiary_id="l_bene"), on="beneficiary_id", how="semi")
-    by_bene = no_ref.join(
-        bene_orders, left_on="l_bene", right_on="beneficiary_id", how="inner", coalesce=False
-    ).with_columns(_key=pl.col("order_id"))
+
+
+def _by_beneficiary(
+    keyed: pl.DataFrame, orders: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Lines without order_ref cover every candidate order of their beneficiary. Returns the lines whose
+    beneficiary has exactly one candidate (`_line`, `_oi`: they join the single-order pairs), the pairs of
+    the lines whose beneficiary has several, and the paid lines whose beneficiary has none (phantoms with a
+    null reference).
+
+    Only the lines' (row, beneficiary) and the candidates' (beneficiary, row number) are joined; every other
+    column is a gather by row number."""
+    no_ref = keyed.filter(pl.col("order_ref").is_null()).drop("_one")
+    hits = no_ref.select("_line", "l_bene").join(
+        orders.select("beneficiary_id", "_oi"), left_on="l_bene", right_on="beneficiary_id", how="inner"
+    )
+    several = pl.col("_line").is_duplicated()
+    solo = hits.filter(~several).select("_line", "_oi")
+    shared = hits.filter(several)
+    # `_line` is the row number of the line in `keyed`.
+    by_bene = (
+        keyed.drop("_one")
+        .select(pl.all().gather(shared.get_column("_line")))
+        .with_columns(orders.select(pl.all().gather(shared.get_column("_oi"))))
+        .with_columns(_key=pl.col("order_id"))
+    )
     orphans = (
-        no_ref.filter(pl.col("is_paid"))
-        .join(bene_orders.select("beneficiary_id"), left_on="l_bene", right_on="beneficiary_id", how="anti")
+        no_ref.filter(pl.col("is_paid") & ~pl.col("_line").is_in(hits.get_column("_line").implode()))
         .with_columns(
             order_id=pl.lit(None, dtype=pl.String),
             detail=pl.format("no open order for beneficiary {}", "l_bene"),
         )
     )
-    return pl.concat([several_ref, by_bene], how="diagonal_relaxed"), orphans
+    return solo, by_bene, orphans
 
 
 def _allocate(pairs: pl.DataFrame) -> pl.DataFrame:

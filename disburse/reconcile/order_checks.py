@@ -23,22 +23,26 @@ def order_status(cand: Candidates, matching: Matching) -> pl.DataFrame:
         .agg(reason=pl.col("status").first(), unpaid_line=pl.col("payout_id").first())
     )
     n = cand.orders.height
-    # Scatter by candidate row number instead of joining on order_id text: at national scale the join would
-    # cost as much as the whole matching.
+    # By candidate row number instead of joining on order_id text: at national scale the join would cost as
+    # much as the whole matching. The row of each candidate in the winners (reasons) frame is scattered once
+    # into an integer array (numpy), then each column is one gather (a text scatter is slower).
     winners = matching.winners
-    w_at, r_at = winners.get_column("_oi"), reason.get_column("_oi")
 
-    def scatter(at: pl.Series, values: pl.Series) -> pl.Series:
-        return pl.Series(values.name, [], dtype=values.dtype).extend_constant(None, n).scatter(at, values)
+    def row_of(at: pl.Series) -> pl.Series:
+        rows = np.full(n, -1, dtype=np.int64)
+        rows[at.to_numpy()] = np.arange(len(at), dtype=np.int64)
+        index = pl.Series("_row", rows)
+        return pl.select(pl.when(index >= 0).then(index).cast(pl.UInt32)).to_series()
 
+    w_row, r_row = row_of(winners.get_column("_oi")), row_of(reason.get_column("_oi"))
     orders = cand.orders.select(
         "order_id", "o_period", "o_province", "beneficiary_id", "o_nid", "allowance_code", "o_amount",
         "is_current", "prior_unpaid_own",
     ).with_columns(
-        scatter(w_at, winners.get_column("payout_id")),
-        scatter(w_at, winners.get_column("paid_vnd")),
-        scatter(r_at, reason.get_column("reason")),
-        scatter(r_at, reason.get_column("unpaid_line")),
+        winners.get_column("payout_id").gather(w_row),
+        winners.get_column("paid_vnd").gather(w_row),
+        reason.get_column("reason").gather(r_row),
+        reason.get_column("unpaid_line").gather(r_row),
     )  # fmt: skip
     is_matched = pl.col("payout_id").is_not_null()
     return orders.with_columns(
