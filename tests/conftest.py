@@ -40,24 +40,10 @@ _touched_key = pytest.StashKey[list[str]]()  # per test item: URLs, in the order
 _verified_key = pytest.StashKey[dict[str, int]]()  # per session: ledgers verified, problems found
 _ENV_AT_START = os.environ.get(LEDGER_ENV)
 
-# Tests written before the marker existed that damage a ledger on purpose (tests/test_ledger_integrity.py):
-# marked here until the marker is on the tests themselves.
-_TAMPERING_TESTS = (
-    "test_ledger_integrity.py::test_verify_finds_",
-)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", f"{TAMPERS}: the test damages a ledger on purpose; its ledgers are not verified after it"
-    )
     config.stash[_verified_key] = {"ledgers": 0, "problems": 0}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if any(prefix in item.nodeid for prefix in _TAMPERING_TESTS):
-            item.add_marker(TAMPERS)
 
 
 def touch(item: pytest.Item, url: str) -> None:

@@ -50,7 +50,7 @@ REPORT_STAGES = ("exceptions.csv", "summary.json", "national_summary")
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory) -> pipeline.GeneratedFiles:
     folder = tmp_path_factory.mktemp("crash-month")
-    [generated] = pipeline.generate_fixtures(folder, period=PERIOD, rows=200, seed=5)
+    [generated] = pipeline.generate_fixtures(folder, period=PERIOD, rows=100, seed=5)
     return generated
 
 
@@ -149,10 +149,9 @@ def test_a_reconcile_killed_at_any_stage_records_one_run_or_none(
     # A report under its final name is complete: the re-run below writes the same bytes.
     left = {p.name: p.read_bytes() for p in out.glob("*") if not p.name.endswith(".partial")}
 
+    # Run again: completes the work once (a run committed before the kill is found, not made twice).
     again = invoke(database_url, args, monkeypatch)
     assert ("same inputs as an earlier run" in again) == committed, again
-    once_more = invoke(database_url, args, monkeypatch)
-    assert "same inputs as an earlier run" in once_more
     final = counts(ledger)
     assert final["runs"] == 1
     assert final["batches"] == before["batches"]

@@ -124,6 +124,7 @@ def test_an_unbalanced_entry_is_refused_before_it_is_written(ledger: Ledger) -> 
     assert ledger.balances().height == 0
 
 
+@pytest.mark.tampers_ledger
 def test_verify_finds_a_posting_changed_behind_the_ledger_s_back(ledger: Ledger) -> None:
     rows, ids = _month(ledger)
     _record(ledger, rows, ids)
@@ -133,6 +134,7 @@ def test_verify_finds_a_posting_changed_behind_the_ledger_s_back(ledger: Ledger)
     assert any("cash close" in p for p in problems) or len(problems) >= 1
 
 
+@pytest.mark.tampers_ledger
 def test_verify_finds_a_summary_whose_residual_is_not_the_cash_close(ledger: Ledger) -> None:
     rows, ids = _month(ledger)
     run_id = _record(ledger, rows, ids)
@@ -197,6 +199,7 @@ def test_every_write_is_in_the_audit_chain(ledger: Ledger) -> None:
     assert actions == ["import_batch", "import_batch", "record_run", "close_period"]
 
 
+@pytest.mark.tampers_ledger
 @pytest.mark.parametrize(
     "tamper",
     [
@@ -215,12 +218,14 @@ def test_verify_finds_a_rewritten_or_removed_audit_row(ledger: Ledger, tamper: s
     assert any(p.startswith("audit log: entry") for p in problems), problems
 
 
+@pytest.mark.tampers_ledger
 def test_verify_finds_a_changed_stored_line(ledger: Ledger) -> None:
     _month(ledger)
     _sql(ledger, "UPDATE payout_line SET amount_paid_vnd = 9999999 WHERE batch_id = 2 AND line_no = 1")
     assert ledger.verify() == ["batch 2: its stored lines no longer match the digest taken at import"]
 
 
+@pytest.mark.tampers_ledger
 def test_verify_finds_lines_and_digest_rewritten_together(ledger: Ledger) -> None:
     _month(ledger)
     _sql(ledger, "DELETE FROM order_line WHERE batch_id = 1 AND line_no = 3")
@@ -230,6 +235,7 @@ def test_verify_finds_lines_and_digest_rewritten_together(ledger: Ledger) -> Non
     assert "batch 1: its stored lines no longer match the digest taken at import" in problems
 
 
+@pytest.mark.tampers_ledger
 @pytest.mark.parametrize(
     ("tamper", "found"),
     [

@@ -413,3 +413,55 @@ def test_lines_without_any_order_are_all_phantoms() -> None:
     result = run([], [line("T1", O1), line("TN1", None, province_code="19", fee_vnd=None)])
     assert rows(result) == [("PHANTOM_PAYOUT", None, "TN1"), ("PHANTOM_PAYOUT", O1, "T1")]
     assert result.summary.get_column("residual_vnd").to_list() == [-2_789_000, -2_789_000]
+
+
+def test_thainguyen_lines_for_a_beneficiary_with_one_order_rank_and_check_like_named_lines() -> None:
+    # A beneficiary with a single candidate: the lines without order_ref are matched like a line naming it
+    # (ranking by paid_on, line checks with the whole amount on that order, unpaid reasons).
+    kw: dict[str, Any] = {"beneficiary_id": "19-BTXH-0000001", "allowance_code": "BTXH.NCT"}
+    o = "19-202610-0000001"
+    thai: dict[str, Any] = {"province_code": "19", "beneficiary_id": "19-BTXH-0000001", "fee_vnd": None}
+    early = line("TN2", None, paid_on=date(2026, 10, 2), amount_paid_vnd=3_000_000, **thai)
+    late = line("TN1", None, paid_on=date(2026, 10, 5), **thai)
+    named = line("T1", o, paid_on=date(2026, 10, 6), **thai)
+    result = run([order(o, **kw)], [late, named, early])
+    assert rows(result) == [
+        ("DUPLICATE_PAYOUT", o, "T1"),
+        ("DUPLICATE_PAYOUT", o, "TN1"),
+        ("OVERPAID", o, "TN2"),
+    ]
+    assert result.outcomes.row(0, named=True)["payout_id"] == "TN2"
+    assert result.outcomes.row(0, named=True)["paid_vnd"] == 3_000_000
+    unpaid = line("TN3", None, status="UNPAID_ABSENT", amount_paid_vnd=0, paid_on=None, **thai)
+    result = run([order(o, **kw)], [unpaid])
+    assert rows(result) == [("UNPAID", o, None)]
+    assert state(result, o) == "OPEN"
+
+
+def test_inputs_in_many_chunks_give_the_same_result() -> None:
+    # File readers leave frames in many chunks; the core's result must not depend on the layout.
+    orders = [order(f"79-202610-{i:07d}", beneficiary_id=f"79-NCC-{i:07d}") for i in range(1, 9)]
+    lines = [
+        line(f"T{i}", f"79-202610-{i:07d}", beneficiary_id=f"79-NCC-{i:07d}", amount_paid_vnd=2_789_000 + i)
+        for i in range(1, 8)
+    ] + [line("TN1", None, province_code="19", beneficiary_id="79-NCC-0000008", fee_vnd=None)]
+    base = run(orders, lines)
+
+    def chunked(frame: pl.DataFrame) -> pl.DataFrame:
+        return pl.concat([frame.slice(i, 2) for i in range(0, frame.height, 2)], rechunk=False)
+
+    inp = ReconcileInput(
+        period=P,
+        orders=chunked(pl.DataFrame(orders, schema=ORDER_SCHEMA)),
+        prior_orders=pl.DataFrame([], schema=PRIOR_ORDER_SCHEMA),
+        events=pl.DataFrame([], schema=EVENT_SCHEMA),
+        payouts=chunked(pl.DataFrame(lines, schema=PAYOUT_SCHEMA)),
+        control_totals=pl.DataFrame([], schema=CONTROL_TOTAL_SCHEMA),
+        profiles=pilot_provinces(),
+    )
+    assert inp.orders.n_chunks() > 1 and inp.payouts.n_chunks() > 1
+    result = reconcile(inp)
+    assert result.exceptions.equals(base.exceptions)
+    assert result.outcomes.equals(base.outcomes)
+    assert result.summary.equals(base.summary)
+    assert sorted(c for c, _, _ in rows(result)) == ["OVERPAID"] * 7

@@ -209,6 +209,9 @@ def _refuse_double_counting(
         return
     table, _ = LINE_TABLES[kind]
     periods_ = sorted({p for _, p in line_pairs})
+    provinces = sorted({p for p, _ in line_pairs if p is not None})
+    # Batches of another province cannot hold these lines (a batch's province is None when it has several).
+    same_province = Batch.province_code.is_(None) | Batch.province_code.in_(provinces)
     others = conn.execute(
         select(Batch.id)
         .where(
@@ -216,13 +219,13 @@ def _refuse_double_counting(
             Batch.id.not_in(select(BatchReversal.batch_id)),
             Batch.first_period <= periods_[-1],
             Batch.last_period >= periods_[0],
+            same_province,
         )
         .order_by(Batch.id)
     ).scalars()
     ids = [int(i) for i in others if replacing is None or int(i) != replacing.id]
     if not ids:
-        return  # the usual case: the first file of its period, nothing to read
-    provinces = sorted({p for p, _ in line_pairs if p is not None})
+        return  # the usual case: the first file of its province and period, nothing to read
     in_list = ", ".join(f"'{p}'" for p in provinces if p.isdigit())  # codes are digits, checked here
     where = f"batch_id IN ({', '.join(str(i) for i in ids)})"
     if in_list:

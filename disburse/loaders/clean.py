@@ -89,10 +89,10 @@ def clean_and_ask(
             expr = expr.str.normalize("NFC")
         if stats[f"pad:{c}"]:
             expr = expr.str.strip_chars()
-        if stats[f"pad:{c}"] or stats.get(f"empty:{c}"):
+        if stats[f"pad:{c}"] or (suspects.get(c) and stats[f"empty:{c}"]):
             exprs.append(expr.replace("", None))
         elif suspects.get(c) and c not in composed_ok:
-            exprs.append(expr)  # NFC leaves no cell empty: no empty cell, none to turn into null
+            exprs.append(expr)  # no empty cell (NFC makes none): no null to make
     return (frame.with_columns(exprs) if exprs else frame), answers
 
 

@@ -35,13 +35,15 @@ def reconcile(inp: ReconcileInput, *, amount_tolerance_vnd: int | None = None) -
     prior = conform(inp.prior_orders, PRIOR_ORDER_SCHEMA)
     payouts = conform(inp.payouts, PAYOUT_SCHEMA)
 
-    cand = candidates(period, orders, prior)
-    lines = prepare_lines(payouts, ProvinceParams(inp.profiles))
-    # DUPLICATE_ORDER reads only the orders: it runs while the matching does. Polars releases the GIL, so
-    # independent stages on threads use the cores a single-chunk column operation leaves idle. Each task is
-    # a pure function of frames; the result does not depend on which finishes first.
+    # DUPLICATE_ORDER reads only the orders: it runs while the matching does; the lines are prepared while
+    # the candidates are built. Polars releases the GIL, so independent stages on threads use the cores a
+    # single-chunk column operation leaves idle. Each task is a pure function of frames; the result does not
+    # depend on which finishes first.
     with ThreadPoolExecutor(max_workers=3) as pool:
+        prepared = pool.submit(prepare_lines, payouts, ProvinceParams(inp.profiles))
         dup_orders = pool.submit(duplicate_orders, period, orders)
+        cand = candidates(period, orders, prior)
+        lines = prepared.result()
         matching = match(lines, cand, prior)
         checks = pool.submit(
             line_checks,

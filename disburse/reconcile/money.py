@@ -85,11 +85,14 @@ def summary(
     over = (
         pl.concat(
             [
-                p.filter(
+                # (Narrowed before filtering: an eager filter copies every column of the wide pairs frame.)
+                p.select("kind", "line_last", "l_province", "l_amount", "line_ordered")
+                .filter(
                     (pl.col("kind") == MATCHED)
                     & pl.col("line_last")
                     & (pl.col("l_amount") > pl.col("line_ordered"))
-                ).select("l_province", "l_amount", "line_ordered")
+                )
+                .select("l_province", "l_amount", "line_ordered")
                 for p in matching.pairs
             ]
         )

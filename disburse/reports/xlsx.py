@@ -34,7 +34,11 @@ def write_exceptions_xlsx(path: Path, exceptions: pl.DataFrame, *, created: date
     """One sheet with the frame's columns as they are: amounts as integer number cells formatted ``#,##0``,
     text as text (national IDs keep their leading zeros), header row frozen, autofilter on every column.
     ``created`` fixes the workbook's creation date, which is otherwise now, for byte-identical files."""
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    workbook = xlsxwriter.Workbook(
+        # A name such as `=HYPERLINK(...)` from a payout file stays text: never a live formula or link.
+        str(path),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
     if created is not None:
         workbook.set_properties({"created": created.replace(tzinfo=None)})
     try:
