@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+import disburse
 from disburse import config, pipeline
 from disburse.cli import app
 
@@ -106,7 +107,7 @@ def test_a_config_file_elsewhere_drives_the_ledger_and_the_reports(
 def test_profiles_dir_of_the_file_adds_a_province(clean: Path) -> None:
     """A sixth province as a data file, found through profiles_dir of disburse.toml."""
     (clean / "extra").mkdir()
-    hcm = Path(pipeline.__file__).parent / "profiles" / "hcm.toml"
+    hcm = Path(disburse.__file__).parent / "profiles" / "hcm.toml"
     sixth = hcm.read_text(encoding="utf-8")
     sixth = sixth.replace('dialect = "hcm"', 'dialect = "hanoi"').replace(
         'province_code = "79"', 'province_code = "01"'

@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 
 from disburse import pipeline
 from disburse.cli import app
+from disburse.pipeline import follow_up
 from disburse.profile import pilot_provinces
 from disburse.schema import SEVERITY, SEVERITY_RANK
 
@@ -204,7 +205,7 @@ def test_exceptions_lifecycle_by_number(officer: Path, month: Path, monkeypatch:
     everything = as_json("exceptions", "list", "--period", PERIOD)
     assert len(as_json("exceptions", "list", "--older-than-days", "3")) == 0
     later = pipeline.utc_now() + timedelta(days=5)
-    monkeypatch.setattr(pipeline, "utc_now", lambda: later)
+    monkeypatch.setattr(follow_up, "utc_now", lambda: later)
     aged = as_json("exceptions", "list", "--period", PERIOD, "--older-than-days", "3")
     assert len(aged) == len(everything) and {r["age_days"] for r in aged} == {5}
     assert as_json("exceptions", "list", "--older-than-days", "6") == []

@@ -1,0 +1,252 @@
+"""Reconciling a period and writing its reports; generated months and the demo."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from disburse import profile as profiles
+from disburse.errors import InputError
+from disburse.ledger import Ledger
+from disburse.pipeline.imports import (
+    ImportReport,
+    Progress,
+    import_events,
+    import_orders,
+    import_payouts,
+    no_progress,
+    province_code,
+)
+from disburse.pipeline.settings import check_period, current_user
+from disburse.reconcile import reconcile
+from disburse.reports import files as report_files
+from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
+from disburse.reports.xlsx import write_exceptions_xlsx
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    period: str
+    run_id: int
+    created: bool
+    out: Path
+    written: list[Path]
+    summary: pl.DataFrame
+    exceptions: pl.DataFrame
+
+
+def reconcile_period(
+    ledger: Ledger,
+    *,
+    period: str,
+    out: Path,
+    province: str | None = None,
+    amount_tolerance_vnd: int | None = None,
+    generated_at: datetime | None = None,
+    progress: Progress = no_progress,
+) -> ReconcileReport:
+    """Reconcile every province of the period (a DUPLICATE_ORDER can span provinces) and write the outputs,
+    for one province only when ``province`` is given."""
+    check_period(period)
+    code = province_code(province) if province is not None else None  # refused before any work
+    job = f"reconcile {period}"
+    progress(job, 0, 4, "reading the ledger")
+    by_code = profiles.pilot_provinces()
+    inp, batch_ids = ledger.reconcile_input(period, by_code)
+    if inp.orders.is_empty():
+        raise InputError(
+            f"no orders are imported for period {period}; run `disburse import orders FILE` first."
+        )
+    _make_folder(out)  # a folder that cannot be made is refused before the run is recorded
+    progress(job, 1, 4, "matching orders and payouts")
+    result = reconcile(inp, amount_tolerance_vnd=amount_tolerance_vnd)
+    progress(job, 2, 4, "recording the run")
+    params: dict[str, object] = {"amount_tolerance_vnd": amount_tolerance_vnd}
+    receipt = ledger.record_run(period, params, batch_ids, result, user=current_user())
+
+    summary, exceptions = result.summary, result.exceptions
+    if code is not None:
+        summary = summary.filter(pl.col("province_code") == code)
+        exceptions = exceptions.filter(pl.col("province_code") == code)
+    all_orders = pl.concat([inp.orders, inp.prior_orders.select(inp.orders.columns)])
+    named = report_files.with_names(exceptions, all_orders, inp.payouts)
+    run = RunInfo(period=period, run_id=receipt.run_id, generated_at=generated_at or datetime.now(UTC))
+    targets = _report_targets(out, run, by_code, summary, exceptions, named)
+    written: list[Path] = []
+    for done, (target, write) in enumerate(targets, start=3):
+        progress(job, done, 3 + len(targets), f"writing {target.name}")
+        write_target(target, written, write)
+    progress(job, 3 + len(targets), 3 + len(targets), "done")
+    return ReconcileReport(period, receipt.run_id, receipt.created, out, written, summary, exceptions)
+
+
+def _make_folder(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"{out}: the output folder cannot be created ({reason}); choose another --out."
+        ) from None
+
+
+Writer = Callable[[Path], None]
+
+
+def _report_targets(
+    out: Path,
+    run: RunInfo,
+    by_code: dict[str, profiles.ProvinceProfile],
+    summary: pl.DataFrame,
+    exceptions: pl.DataFrame,
+    named: pl.DataFrame,
+) -> list[tuple[Path, Writer]]:
+    """Every output file of a run with the function that writes it, in the order they are written."""
+    period = run.period
+    document = report_files.summary_document(
+        period=period, run_id=run.run_id, summary=summary, exceptions=exceptions
+    )
+    targets: list[tuple[Path, Writer]] = [
+        (out / "exceptions.csv", lambda p: report_files.write_exceptions_csv(p, exceptions)),
+        (out / "summary.json", lambda p: report_files.write_summary_json(p, document)),
+        (out / "exceptions.xlsx", lambda p: write_exceptions_xlsx(p, named, created=run.generated_at)),
+    ]
+    for row in summary.iter_rows(named=True):  # one PDF per province: five rows, not a hot path
+        rows = named.filter(pl.col("province_code") == row["province_code"])
+        if rows.is_empty():
+            continue  # a province with no discrepancy gets no PDF; the national summary still lists it
+        render = functools.partial(
+            render_province_pdf, profile=by_code[row["province_code"]], run=run, summary=row, exceptions=rows
+        )
+        targets.append((out / f"discrepancies_{row['province_code']}_{period}.pdf", render))
+    national = functools.partial(render_national_pdf, run=run, summary=summary, exceptions=named)
+    targets.append((out / f"national_summary_{period}.pdf", national))
+    return targets
+
+
+def write_target(path: Path, written: list[Path], write: Callable[[Path], None]) -> None:
+    """Write to a temporary name then rename, so a crash never leaves a half-written report."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        write(partial)
+        partial.replace(path)
+    except OSError as exc:  # a full disk, a file open in Excel on a shared drive, a read-only folder
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"{path}: cannot be written ({reason}); close the file if it is open, free space or choose "
+            "another --out, then reconcile again (the run is recorded; the same inputs give the same run)."
+        ) from None
+    written.append(path)
+
+
+@dataclass(frozen=True)
+class GeneratedFiles:
+    period: str
+    folder: Path
+    orders: Path
+    events: Path
+    expected: Path
+    payouts: dict[str, Path] = field(default_factory=dict)  # province code -> file
+
+
+def generate_fixtures(
+    out: Path, *, period: str, rows: int, seed: int, months: int = 1, progress: Progress = no_progress
+) -> list[GeneratedFiles]:
+    """Write ``months`` generated months starting at ``period`` into out/<period>/."""
+    from disburse.fixtures.generate import generate
+    from disburse.fixtures.write import write_month
+
+    check_period(period)
+    if rows < 1 or months < 1:
+        raise InputError("--rows and --months must be at least 1.")
+    generated: list[GeneratedFiles] = []
+    progress("generate", 0, months, f"month 1 of {months}")
+    for month in generate(period, months, rows, seed):
+        folder = out / month.period
+        paths = write_month(month, folder)
+        payouts = {key.split(":", 1)[1]: path for key, path in paths.items() if key.startswith("payouts:")}
+        generated.append(
+            GeneratedFiles(month.period, folder, paths["orders"], paths["events"], paths["expected"], payouts)
+        )
+        progress("generate", len(generated), months, f"{month.period} written")
+    return generated
+
+
+@dataclass(frozen=True)
+class MonthRun:
+    files: GeneratedFiles
+    imports: list[ImportReport]
+    report: ReconcileReport
+
+
+def run_months(
+    ledger: Ledger,
+    generated: list[GeneratedFiles],
+    *,
+    on_step: Callable[[str], None] = lambda _: None,
+    generated_at: datetime | None = None,
+    progress: Progress = no_progress,
+) -> list[MonthRun]:
+    """Import and reconcile generated months in order, as an officer would month after month."""
+    runs: list[MonthRun] = []
+    for files in generated:
+        progress("months", len(runs), len(generated), files.period)
+        on_step(f"{files.period}: importing orders, events and {len(files.payouts)} payout files")
+        imports = [
+            import_orders(ledger, files.orders, progress=progress),
+            import_events(ledger, files.events, progress=progress),
+        ]
+        imports += [
+            import_payouts(ledger, path, province=code, period=files.period, progress=progress)
+            for code, path in sorted(files.payouts.items())
+        ]
+        on_step(f"{files.period}: reconciling")
+        report = reconcile_period(
+            ledger,
+            period=files.period,
+            out=files.folder / "report",
+            generated_at=generated_at,
+            progress=progress,
+        )
+        runs.append(MonthRun(files, imports, report))
+        progress("months", len(runs), len(generated), f"{files.period} reconciled")
+    return runs
+
+
+def run_demo(
+    out: Path,
+    *,
+    rows: int,
+    seed: int,
+    months: int,
+    period: str,
+    on_step: Callable[[str], None] = lambda _: None,
+    progress: Progress = no_progress,
+) -> list[MonthRun]:
+    """Generate months of data, import them into a fresh SQLite ledger in ``out`` and reconcile each."""
+    check_period(period)  # before the folder is emptied
+    if out.exists():
+        _refuse_foreign_folder(out)
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    on_step(f"generating {months} month(s) of {rows} order lines from {period} (seed {seed})")
+    generated = generate_fixtures(out, period=period, rows=rows, seed=seed, months=months, progress=progress)
+    ledger = Ledger.connect(f"sqlite:///{out / 'disburse.db'}")
+    ledger.upgrade()
+    return run_months(ledger, generated, on_step=on_step, progress=progress)
+
+
+def _refuse_foreign_folder(out: Path) -> None:
+    """The demo empties its folder: only an empty one or an earlier demo's (it has the demo ledger)."""
+    if out.is_dir() and (not any(out.iterdir()) or (out / "disburse.db").is_file()):
+        return
+    raise InputError(
+        f"{out}: exists and is not an earlier demo's folder, and the demo empties its folder; "
+        "choose a new --out."
+    )
