@@ -54,7 +54,7 @@ def reconcile(inp: ReconcileInput, *, amount_tolerance_vnd: int | None = None) -
             inp.events,
             inp.profiles,
             amount_tolerance_vnd,
-            cand.orders.get_column("covers"),
+            cand.orders,
         )
         status = order_status(cand, matching)
         money = pool.submit(summary, period, status, cand, matching, inp.profiles)

@@ -15,6 +15,13 @@ from disburse.reconcile.rows import exception_rows, line_rows
 from disburse.schema import Code, PayoutStatus, RegistryEvent
 from disburse.text import fold_name, normalise_national_id
 
+# Columns of a pairs frame the line checks (and their exception rows) read: the suspects keep only these.
+_CHECK_COLUMNS: tuple[str, ...] = (
+    "l_province", "l_period", "payout_id", "l_nid", "l_name", "l_amount", "l_fee", "paid_on", "status",
+    "receiver", "l_ward", "_line", "is_paid", "_pi", "order_id", "o_ward", "beneficiary_id", "o_nid",
+    "o_name", "o_amount", "proxy_nid", "proxy_valid_until", "_oi", "kind", "alloc", "line_ordered", "_key",
+)  # fmt: skip
+
 
 def _differs_after(left: str, right: str, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
     """Raw values differ and still differ once both are normalised. Callers filter on the raw difference
@@ -69,12 +76,12 @@ def line_checks(
     events: pl.DataFrame,
     profiles: Mapping[str, ProvinceProfile],
     tolerance_override: int | None,
-    covers: pl.Series,
+    cand_orders: pl.DataFrame,
 ) -> list[pl.DataFrame]:
-    """Every line check over the matched pairs of each pairs frame (``covers``: the candidates' column, by
-    candidate row number ``_oi``). The pairs frames are full size, so the cheap tests run in one pass and
-    narrow them to the suspects; costly work (name folding, ID normalisation, dates of death) runs only on
-    those few rows."""
+    """Every line check over the matched pairs of each pairs frame (``cand_orders``: the candidate orders,
+    by candidate row number ``_oi``; columns a pairs frame lacks are gathered from it for suspects only).
+    The pairs frames are full size, so the cheap tests run in one pass and narrow them to the suspects;
+    costly work (name folding, ID normalisation, dates of death) runs only on those few rows."""
     out: list[pl.DataFrame] = []
     params = ProvinceParams(profiles)
     tolerance = params.tolerance(tolerance_override)
@@ -82,7 +89,7 @@ def line_checks(
     tariff = tariff_fee(params.flat_fee(), params.rate_bp(), pl.col("l_amount"), pl.col("is_paid"))
     by_bene, by_nid = deaths(events)
     for frame in pairs:
-        out += _checks(period, frame, tolerance, window_ok, tariff, by_bene, by_nid, covers)
+        out += _checks(period, frame, tolerance, window_ok, tariff, by_bene, by_nid, cand_orders)
     # FEE_MISMATCH on unpaid lines: they must carry 0.
     fee_bad = unpaid_cover.filter(pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff))
     out.append(_fee_rows(period, fee_bad.with_columns(alloc=pl.lit(0, dtype=pl.Int64)), tariff))
@@ -105,7 +112,7 @@ def _checks(
     tariff: pl.Expr,
     by_bene: pl.DataFrame,
     by_nid: pl.DataFrame,
-    covers: pl.Series,
+    cand_orders: pl.DataFrame,
 ) -> list[pl.DataFrame]:
     out: list[pl.DataFrame] = []
     m = pl.col("kind") == MATCHED
@@ -113,39 +120,36 @@ def _checks(
     ordered = pl.col("line_ordered")
     full = frame
     # Every cheap test in one parallel pass over the full frame, then one filter down to the suspects (a few
-    # percent of the rows); each check below re-tests its own condition on that small frame only.
-    cheap = [
-        amount > ordered + tolerance,
-        (amount > 0) & (amount < ordered - tolerance),
-        pl.col("status") == PayoutStatus.PAID_PROXY,
-        pl.col("l_nid").ne_missing(pl.col("o_nid")),
-        pl.col("l_name").ne_missing(pl.col("o_name")),
-        pl.col("l_ward").is_not_null() & (pl.col("l_ward") != pl.col("o_ward")),
-        ~window_ok,
-        pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff),
-    ]
-    if not by_bene.is_empty() or not by_nid.is_empty():
-        cheap.append(
-            pl.col("beneficiary_id").is_in(by_bene["beneficiary_id"].implode())
-            | pl.col("o_nid").is_in(by_nid["o_nid"].implode())
-        )
-    flags = [f"_flag{i}" for i in range(len(cheap))]
-    frame = full.with_columns(
-        [c.fill_null(False).alias(f) for c, f in zip(cheap, flags, strict=True)]
-    ).filter(m & pl.any_horizontal(flags))
-    money = pl.format("line paid {} VND for orders totalling {} VND", amount, ordered)
-    out.append(line_rows(frame.filter(m & (amount > ordered + tolerance)), Code.OVERPAID, period, money))
-    out.append(
-        line_rows(
-            frame.filter(m & (amount > 0) & (amount < ordered - tolerance)), Code.UNDERPAID, period, money
-        )
-    )
-
-    if not by_bene.is_empty() or not by_nid.is_empty():
-        # Cheap membership test first; dates of death are looked up for the few rows that pass it.
-        maybe_dead = pl.col("beneficiary_id").is_in(by_bene["beneficiary_id"].implode()) | pl.col(
+    # percent of the rows), narrowed to the columns the checks read; each check below selects its rows by its
+    # own flag (the same test, nulls as false: what a filter on the test keeps).
+    cheap = {
+        "_over": amount > ordered + tolerance,
+        "_under": (amount > 0) & (amount < ordered - tolerance),
+        "_proxy": pl.col("status") == PayoutStatus.PAID_PROXY,
+        "_nid": pl.col("l_nid").ne_missing(pl.col("o_nid")),
+        "_name": pl.col("l_name").ne_missing(pl.col("o_name")),
+        "_ward": pl.col("l_ward").is_not_null() & (pl.col("l_ward") != pl.col("o_ward")),
+        "_late": ~window_ok,
+        "_fee": pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff),
+    }
+    any_dead = not by_bene.is_empty() or not by_nid.is_empty()
+    if any_dead:
+        cheap["_dead"] = pl.col("beneficiary_id").is_in(by_bene["beneficiary_id"].implode()) | pl.col(
             "o_nid"
         ).is_in(by_nid["o_nid"].implode())
+    keep = [c for c in _CHECK_COLUMNS if c in full.columns]
+    frame = full.select(*keep, *[c.fill_null(False).alias(f) for f, c in cheap.items()], _m=m).filter(
+        pl.col("_m") & pl.any_horizontal(list(cheap))
+    )
+    if "order_id" not in frame.columns:
+        # (The single-order pairs frame does not carry order_id: on a matched pair it is the key.)
+        frame = frame.with_columns(order_id=pl.col("_key"))
+    money = pl.format("line paid {} VND for orders totalling {} VND", amount, ordered)
+    out.append(line_rows(frame.filter("_over"), Code.OVERPAID, period, money))
+    out.append(line_rows(frame.filter("_under"), Code.UNDERPAID, period, money))
+
+    if any_dead:
+        # Cheap membership test first; dates of death are looked up for the few rows that pass it.
         death = pl.min_horizontal(
             pl.col("beneficiary_id").replace_strict(
                 by_bene["beneficiary_id"], by_bene["death"], default=None, return_dtype=pl.Date
@@ -154,16 +158,18 @@ def _checks(
                 by_nid["o_nid"], by_nid["death"], default=None, return_dtype=pl.Date
             ),
         )
-        dead = frame.filter(m & maybe_dead).with_columns(death=death).filter(pl.col("death").is_not_null())
+        dead = frame.filter("_dead").with_columns(death=death).filter(pl.col("death").is_not_null())
         if not dead.is_empty():
             # The latest period the line pays, over every order it matches (lines of dead people only).
             # (`covers` is not on the pairs frames: gathered from the candidates by their row number.)
-            theirs = full.filter(m & pl.col("_line").is_in(dead.get_column("_line").implode())).select(
-                "_line", "_oi"
+            theirs = full.select("_line", "_oi", "kind").filter(
+                m & pl.col("_line").is_in(dead.get_column("_line").implode())
             )
             # (Exploded first: a max over lists of text is much slower than over the text itself.)
             latest = (
-                theirs.with_columns(covers=covers.gather(theirs.get_column("_oi")))
+                theirs.select(
+                    "_line", covers=cand_orders.get_column("covers").gather(theirs.get_column("_oi"))
+                )
                 .explode("covers", empty_as_null=True)
                 .group_by("_line")
                 .agg(line_latest=pl.col("covers").max())
@@ -180,7 +186,12 @@ def _checks(
             )
         )  # fmt: skip
 
-    proxy = frame.filter(m & (pl.col("status") == PayoutStatus.PAID_PROXY))
+    proxy = frame.filter("_proxy")
+    if "proxy_nid" not in proxy.columns:
+        # (The single-order pairs frame does not carry the proxy columns: gathered for these rows only.)
+        proxy = proxy.with_columns(
+            cand_orders.select(pl.col("proxy_nid", "proxy_valid_until").gather(proxy.get_column("_oi")))
+        )
     receiver_is_proxy = pl.col("receiver").eq_missing(pl.col("proxy_nid")) | (
         pl.col("receiver").is_not_null()
         & pl.col("proxy_nid").is_not_null()
@@ -206,9 +217,7 @@ def _checks(
         )
     )  # fmt: skip
 
-    id_diff = frame.filter(m & pl.col("l_nid").ne_missing(pl.col("o_nid"))).filter(
-        _differs_after("l_nid", "o_nid", normalise_national_id)
-    )
+    id_diff = frame.filter("_nid").filter(_differs_after("l_nid", "o_nid", normalise_national_id))
     out.append(
         line_rows(
             id_diff, Code.ID_MISMATCH, period,
@@ -216,9 +225,7 @@ def _checks(
         )
     )  # fmt: skip
 
-    name_diff = frame.filter(m & pl.col("l_name").ne_missing(pl.col("o_name"))).filter(
-        _differs_after("l_name", "o_name", fold_name)
-    )
+    name_diff = frame.filter("_name").filter(_differs_after("l_name", "o_name", fold_name))
     out.append(
         line_rows(
             name_diff, Code.NAME_MISMATCH, period,
@@ -226,7 +233,7 @@ def _checks(
         )
     )  # fmt: skip
 
-    ward_diff = frame.filter(m & pl.col("l_ward").is_not_null() & (pl.col("l_ward") != pl.col("o_ward")))
+    ward_diff = frame.filter("_ward")
     out.append(
         line_rows(
             ward_diff, Code.LOCATION_MISMATCH, period,
@@ -234,7 +241,7 @@ def _checks(
         )
     )  # fmt: skip
 
-    late = frame.filter(m & ~window_ok)
+    late = frame.filter("_late")
     out.append(
         line_rows(
             late, Code.PAID_LATE, period,
@@ -246,8 +253,7 @@ def _checks(
     # FEE_MISMATCH: the reported fee against the tariff on the line's whole amount (no check where the
     # dialect reports no fee).
     # (A null tariff, a province without a profile, compares as null: no row.)
-    fee_bad = frame.filter(m & pl.col("l_fee").is_not_null() & (pl.col("l_fee") != tariff))
-    out.append(_fee_rows(period, fee_bad, tariff))
+    out.append(_fee_rows(period, frame.filter("_fee"), tariff))
     return out
 
 

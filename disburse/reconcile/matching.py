@@ -69,10 +69,11 @@ _ORDER_COLUMNS: dict[str, str] = {
 }
 
 
-# Order columns the single-order pairs frame carries (the several-orders one carries every column).
+# Order columns the single-order pairs frame carries (the several-orders one carries every column). Not
+# `order_id`: on a row with a candidate it equals `_key` (the reference joined on it, or the beneficiary's
+# only candidate's id), so readers take `_key` where `_oi` is not null.
 PAIR_ORDER_COLUMNS: tuple[str, ...] = (
-    "order_id", "o_ward", "beneficiary_id", "o_nid", "o_name", "o_amount", "proxy_nid", "proxy_valid_until",
-    "_oi",
+    "o_ward", "beneficiary_id", "o_nid", "o_name", "o_amount", "_oi",
 )  # fmt: skip
 
 
@@ -151,13 +152,17 @@ def candidates(period: str, orders: pl.DataFrame, prior_orders: pl.DataFrame) ->
 def prepare_lines(payouts: pl.DataFrame, params: ProvinceParams) -> pl.DataFrame:
     """Payout lines with a row key (internal only: no output depends on its value), the paid flag and the
     province index of the parameters."""
-    return payouts.select(
-        *[pl.col(src).alias(dst) for src, dst in _LINE_COLUMNS.items()],
-    ).with_columns(
-        _line=pl.int_range(pl.len(), dtype=pl.UInt32),
-        is_paid=pl.col("status").is_in(sorted(PAID_STATUSES)),
-        _pi=params.index(pl.col("l_province")),
-    ).rechunk()  # one chunk: the lines are filtered and gathered many times (a reader leaves many chunks)
+    return (
+        payouts.select(
+            *[pl.col(src).alias(dst) for src, dst in _LINE_COLUMNS.items()],
+        )
+        .with_columns(
+            _line=pl.int_range(pl.len(), dtype=pl.UInt32),
+            is_paid=pl.col("status").is_in(sorted(PAID_STATUSES)),
+            _pi=params.index(pl.col("l_province")),
+        )
+        .rechunk()
+    )  # one chunk: the lines are filtered and gathered many times (a reader leaves many chunks)
 
 
 def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> Matching:
@@ -193,11 +198,18 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
         # checks read are gathered (not `covers`, a list, nor the period or province).
         # (`_line` is the line's row number: the beneficiary's only candidate is scattered in by it.)
         single_oi = oi.head(keyed.height).scatter(bene_solo.get_column("_line"), bene_solo.get_column("_oi"))
+        # The key of a line joined by beneficiary is its candidate's order_id: gathered for those lines only
+        # (the index is null elsewhere).
+        solo_oi = (
+            pl.Series("_oi", dtype=pl.UInt32)
+            .clear(keyed.height)
+            .scatter(bene_solo.get_column("_line"), bene_solo.get_column("_oi"))
+        )
+        solo_key = orders.get_column("order_id").gather(solo_oi)
         single = (
-            keyed.with_columns(_key=single_keys.get_column("_key"))
+            keyed.with_columns(_key=pl.coalesce(single_keys.get_column("_key"), solo_key))
             .drop("order_ref", "post_office_code")
             .with_columns(orders.select(pl.col(PAIR_ORDER_COLUMNS).gather(single_oi)))
-            .with_columns(_key=pl.coalesce("_key", "order_id"))
         )
         several = pl.concat([several_ref, bene_pairs], how="diagonal_relaxed")
 
@@ -217,7 +229,7 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
                 "payout_id",
                 "l_province",
                 "_line",
-                "order_id",
+                "_key",  # the order_id of a contested (found) pair
                 _pk=pl.when(found & pl.col("is_paid")).then(pl.col("_oi")),
             )
         )
@@ -232,7 +244,7 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
         ["_pk", "paid_on", "payout_id", "l_province", "_line"], nulls_last=True
     ).with_columns(_first=pl.col("_pk").is_first_distinct())
     loser_w = ranked.filter(~pl.col("_first")).get_column("_w")
-    winner_of = ranked.filter(pl.col("_first")).select("order_id", winner="payout_id")
+    winner_of = ranked.filter(pl.col("_first")).select(order_id="_key", winner="payout_id")
 
     # Paid lines naming no candidate are few: whether they name an order paid before is decided on them.
     unknown = pl.concat(
@@ -333,7 +345,8 @@ def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> 
         pairs=pairs,
         duplicates=duplicates,
         phantoms=phantoms,
-        unpaid_cover=of_kind(UNPAID_COVER),
+        # (Found pairs: the order_id is the key; the single-order frame does not carry it.)
+        unpaid_cover=of_kind(UNPAID_COVER).with_columns(order_id=pl.col("_key")),
         winners=winners,
         line_class=line_class,
     )
@@ -361,9 +374,15 @@ def _by_beneficiary(
 
     Only the lines' (row, beneficiary) and the candidates' (beneficiary, row number) are joined; every other
     column is a gather by row number."""
-    no_ref = keyed.filter(pl.col("order_ref").is_null()).drop("_one")
-    hits = no_ref.select("_line", "l_bene").join(
-        orders.select("beneficiary_id", "_oi"), left_on="l_bene", right_on="beneficiary_id", how="inner"
+    # (Narrowed before filtering: a filter copies every column it keeps; the orphans are few.)
+    no_ref = pl.col("order_ref").is_null()
+    hits = (
+        keyed.select("_line", "l_bene", "order_ref")
+        .filter(no_ref)
+        .select("_line", "l_bene")
+        .join(
+            orders.select("beneficiary_id", "_oi"), left_on="l_bene", right_on="beneficiary_id", how="inner"
+        )
     )
     several = pl.col("_line").is_duplicated()
     solo = hits.filter(~several).select("_line", "_oi")
@@ -375,8 +394,15 @@ def _by_beneficiary(
         .with_columns(orders.select(pl.all().gather(shared.get_column("_oi"))))
         .with_columns(_key=pl.col("order_id"))
     )
+    orphan_rows = (
+        keyed.select("_line", "order_ref", "is_paid")
+        .filter(no_ref & pl.col("is_paid"))
+        .filter(~pl.col("_line").is_in(hits.get_column("_line").implode()))
+        .get_column("_line")
+    )
     orphans = (
-        no_ref.filter(pl.col("is_paid") & ~pl.col("_line").is_in(hits.get_column("_line").implode()))
+        keyed.drop("_one")
+        .select(pl.all().gather(orphan_rows))
         .with_columns(
             order_id=pl.lit(None, dtype=pl.String),
             detail=pl.format("no open order for beneficiary {}", "l_bene"),

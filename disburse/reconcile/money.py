@@ -39,24 +39,24 @@ def summary(
     capped = pl.min_horizontal("paid_vnd", "o_amount")
     current = pl.col("is_current")
     matched = pl.col("is_matched")
-    # Masked amounts as plain columns first, then plain group sums: the group-by fast path (conditional
-    # expressions inside an aggregation are evaluated group by group).
+    # One lazy group-by per frame: the masked amounts are computed inside the aggregation, no wide
+    # intermediate frame is materialised (the province is the group key, as text: a handful of groups).
     amount = pl.col("o_amount")
     per_order = (
-        status.select(
-            pl.col("o_province").alias(_KEY),
-            orders=current.cast(pl.Int64),
-            ordered_vnd=_masked(current, amount),
-            matched_paid_vnd=_masked(current & matched, capped),
-            underpaid_gap_vnd=_masked(current & matched, amount - capped),
-            unpaid_vnd=_masked(current & (pl.col("result") == UNPAID), amount),
-            missing_vnd=_masked(current & (pl.col("result") == MISSING), amount),
-            carried_out_vnd=_masked(~matched, amount),
-            all_capped_vnd=_masked(matched, capped),  # prior orders too: for the paid-out invariant
+        status.lazy()
+        .group_by(pl.col("o_province").alias(_KEY))
+        .agg(
+            orders=current.cast(pl.Int64).sum(),
+            ordered_vnd=_sum(current, amount),
+            matched_paid_vnd=_sum(current & matched, capped),
+            underpaid_gap_vnd=_sum(current & matched, amount - capped),
+            unpaid_vnd=_sum(current & (pl.col("result") == UNPAID), amount),
+            missing_vnd=_sum(current & (pl.col("result") == MISSING), amount),
+            carried_out_vnd=_sum(~matched, amount),
+            all_capped_vnd=_sum(matched, capped),  # prior orders too: for the paid-out invariant
         )
-        .group_by(_KEY)
-        .sum()
         .with_columns(advance_vnd=pl.col("ordered_vnd"))
+        .collect()
     )
     paid = pl.col("is_paid")
     # Fee as reported, or from the tariff where the dialect reports none.
@@ -65,14 +65,14 @@ def summary(
         pl.col("l_fee"), tariff_fee(params.flat_fee(), params.rate_bp(), pl.col("l_amount"), paid)
     )
     per_line = (
-        matching.lines.select(
-            pl.col("l_province").alias(_KEY),
-            payout_lines=pl.lit(1, dtype=pl.Int64),
-            paid_out_vnd=_masked(paid, pl.col("l_amount")),
-            fee_vnd=fee.fill_null(0).cast(pl.Int64),
+        matching.lines.lazy()
+        .group_by(pl.col("l_province").alias(_KEY))
+        .agg(
+            payout_lines=pl.len().cast(pl.Int64),
+            paid_out_vnd=_sum(paid, pl.col("l_amount")),
+            fee_vnd=fee.fill_null(0).cast(pl.Int64).sum(),
         )
-        .group_by(_KEY)
-        .sum()
+        .collect()
     )
     leaks = (
         matching.line_class.rename({"l_province": _KEY})

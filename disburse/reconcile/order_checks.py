@@ -148,7 +148,10 @@ def duplicate_orders(period: str, orders: pl.DataFrame) -> pl.DataFrame:
     ).get_column("h")
     ordered = np.sort(hashes.drop_nulls().to_numpy())
     repeated = pl.Series(np.unique(ordered[1:][ordered[1:] == ordered[:-1]]), dtype=pl.UInt64)
-    suspects = orders.filter(hashes.is_in(repeated.implode()))
+    # (Narrowed first: a filter copies every column it keeps.)
+    suspects = orders.select(
+        "order_id", *keys, "covers", "province_code", "beneficiary_id", "amount_vnd"
+    ).filter(hashes.is_in(repeated.implode()))
     if suspects.is_empty():
         return exception_rows(
             suspects, Code.DUPLICATE_ORDER, period, province=pl.lit(None), order_id=pl.lit(None),
