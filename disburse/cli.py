@@ -284,6 +284,16 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 
 
+def _import_canonical(
+    use_case: Callable[..., pipeline.ImportReport], file: Path, *, supersedes: int | None, quiet: bool
+) -> None:
+    """Orders and events files share one shape of import: canonical columns, no dialect."""
+    quiet_if(quiet)
+    with progress_bars() as progress:
+        report = use_case(pipeline.open_ledger(), file, supersedes=supersedes, progress=progress)
+    _print_import(report)
+
+
 @import_app.command("orders")
 @friendly
 def import_orders(
@@ -297,12 +307,7 @@ def import_orders(
     Example:
       disburse import orders sample/2026-10/orders.csv
     """
-    quiet_if(quiet)
-    with progress_bars() as progress:
-        report = pipeline.import_orders(
-            pipeline.open_ledger(), file, supersedes=supersedes, progress=progress
-        )
-    _print_import(report)
+    _import_canonical(pipeline.import_orders, file, supersedes=supersedes, quiet=quiet)
 
 
 @import_app.command("events")
@@ -318,12 +323,7 @@ def import_events(
     Example:
       disburse import events sample/2026-10/events.csv
     """
-    quiet_if(quiet)
-    with progress_bars() as progress:
-        report = pipeline.import_events(
-            pipeline.open_ledger(), file, supersedes=supersedes, progress=progress
-        )
-    _print_import(report)
+    _import_canonical(pipeline.import_events, file, supersedes=supersedes, quiet=quiet)
 
 
 @import_app.command("payouts")

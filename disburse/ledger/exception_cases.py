@@ -7,8 +7,11 @@ is created the first time a run reports it and keeps that first-seen time in eve
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 from sqlalchemy import Connection, DateTime, bindparam, func, insert, select, text
+from sqlalchemy.orm import InstrumentedAttribute
 
 from disburse.errors import LedgerError
 from disburse.ledger import audit
@@ -109,6 +112,21 @@ EXCEPTION_LIST_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def identity_columns() -> tuple[InstrumentedAttribute[Any], ...]:
+    """What names an exception case, in the order every listing shows it."""
+    return (
+        ExceptionCase.exception_key,
+        ExceptionCase.code,
+        ExceptionCase.severity,
+        ExceptionCase.period,
+        ExceptionCase.province_code,
+        ExceptionCase.order_id,
+        ExceptionCase.payout_id,
+        ExceptionCase.first_run_id,
+        ExceptionCase.first_seen_at,
+    )
+
+
 def list_cases(
     conn: Connection,
     *,
@@ -125,15 +143,7 @@ def list_cases(
     )
     query = (
         select(
-            ExceptionCase.exception_key,
-            ExceptionCase.code,
-            ExceptionCase.severity,
-            ExceptionCase.period,
-            ExceptionCase.province_code,
-            ExceptionCase.order_id,
-            ExceptionCase.payout_id,
-            ExceptionCase.first_run_id,
-            ExceptionCase.first_seen_at,
+            *identity_columns(),
             func.coalesce(ExceptionStatus.status, NEW).label("status"),
             ExceptionStatus.note,
             ExceptionStatus.changed_by,

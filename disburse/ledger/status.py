@@ -200,15 +200,7 @@ def case_detail(conn: Connection, exception_key: str) -> dict[str, pl.DataFrame]
     case = conn.execute(
         select(
             ExceptionCase.id.label("case_id"),
-            ExceptionCase.exception_key,
-            ExceptionCase.code,
-            ExceptionCase.severity,
-            ExceptionCase.period,
-            ExceptionCase.province_code,
-            ExceptionCase.order_id,
-            ExceptionCase.payout_id,
-            ExceptionCase.first_run_id,
-            ExceptionCase.first_seen_at,
+            *exception_cases.identity_columns(),
         ).where(ExceptionCase.exception_key == exception_key)
     ).one_or_none()
     if case is None:
