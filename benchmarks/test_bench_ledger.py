@@ -2,10 +2,11 @@
 
 Rows from ``BENCH_LEDGER_ROWS`` (default 1_000_000). Group ``ledger:sqlite-insert`` holds:
 
-- ``bare_executemany``: the rows already as Python tuples, one ``executemany`` in one transaction into
-  the same migrated ``payout_line`` table (same key, same pragmas): the floor for the sqlite3 module.
-- ``ledger_bulk_path``: ``bulk.insert_frame`` from the canonical polars frame (tuples built inside).
-- ``ledger_import_batch``: the whole ``Ledger.import_batch`` (content digest, batch row, audit entry too).
+- ``bare_executemany``: the rows already as Python tuples, one ``executemany`` in one transaction into a
+  table of one row per line (key (batch_id, line_no), the payout columns; the ledger's layout before
+  migration 0002) in the same kind of ledger file, same pragmas: the floor for the sqlite3 module.
+- ``ledger_bulk_path``: ``segments.encode`` + ``segments.store`` from the canonical polars frame.
+- ``ledger_import_batch``: the whole ``Ledger.import_batch`` (checks, batch row, audit entry too).
 
 Each benchmark records ``lines_per_s`` in ``extra_info``; the ledger ones also ``ratio_to_bare`` (their
 lines/s over the bare one's, measured in the same session). Group ``ledger:postgres-copy`` times the same
@@ -30,8 +31,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from disburse.ledger import Ledger
-from disburse.ledger.bulk import insert_frame
+from disburse.ledger import Ledger, segments
 from disburse.ledger.engine import write_transaction
 from disburse.loaders.model import LoadedPayouts
 from disburse.schema import CONTROL_TOTAL_SCHEMA, PAYOUT_SCHEMA, REJECT_SCHEMA, empty
@@ -114,7 +114,7 @@ def _report(benchmark: BenchmarkFixture, name: str) -> None:
 @pytest.mark.benchmark(group=GROUP)
 def test_bare_executemany(benchmark: BenchmarkFixture, frame: pl.DataFrame, fresh: Fresh) -> None:
     columns = ["batch_id", "line_no", *PAYOUT_SCHEMA]
-    sql = f"INSERT INTO payout_line ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    sql = f"INSERT INTO payout_row ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     rows = [
         (1, n, *row)
         for n, row in enumerate(frame.with_columns(pl.col("paid_on").dt.to_string("%Y-%m-%d")).iter_rows(), 1)
@@ -127,6 +127,10 @@ def test_bare_executemany(benchmark: BenchmarkFixture, frame: pl.DataFrame, fres
         conn = sqlite3.connect(str(path), isolation_level=None)
         for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"):
             conn.execute(f"PRAGMA {pragma}")
+        conn.execute(
+            "CREATE TABLE payout_row (batch_id INTEGER NOT NULL, line_no INTEGER NOT NULL, "
+            f"{', '.join(PAYOUT_SCHEMA)}, PRIMARY KEY (batch_id, line_no))"
+        )
         return (conn,), {}
 
     def insert(conn: sqlite3.Connection) -> None:
@@ -146,7 +150,7 @@ def test_ledger_bulk_path(benchmark: BenchmarkFixture, frame: pl.DataFrame, fres
 
     def insert(ledger: Ledger) -> None:
         with write_transaction(ledger.engine) as conn:
-            insert_frame(conn, "payout_line", frame, PAYOUT_SCHEMA, prefix={"batch_id": 1})
+            segments.store(conn, "payouts", 1, segments.encode("payouts", frame))
         ledger.close()
 
     benchmark.pedantic(insert, setup=setup, rounds=ROUNDS, iterations=1)  # type: ignore[no-untyped-call]
@@ -200,7 +204,7 @@ def test_ledger_bulk_path_postgres(benchmark: BenchmarkFixture, frame: pl.DataFr
 
     def insert(ledger: Ledger) -> None:
         with write_transaction(ledger.engine) as conn:
-            insert_frame(conn, "payout_line", frame, PAYOUT_SCHEMA, prefix={"batch_id": 1})
+            segments.store(conn, "payouts", 1, segments.encode("payouts", frame))
         ledger.close()
 
     try:

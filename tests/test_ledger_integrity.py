@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 import pytest
 from sqlalchemy import text
@@ -17,7 +19,7 @@ from test_ledger_factories import (
 )
 
 from disburse.errors import LedgerError
-from disburse.ledger import Ledger, journal
+from disburse.ledger import Ledger, journal, segments
 from disburse.ledger.engine import write_transaction
 
 SEP, OCT = "2026-09", "2026-10"
@@ -218,21 +220,79 @@ def test_verify_finds_a_rewritten_or_removed_audit_row(ledger: Ledger, tamper: s
     assert any(p.startswith("audit log: entry") for p in problems), problems
 
 
+def _rewrite_segment(
+    ledger: Ledger, kind: str, owner_id: int, edit: Callable[[pl.DataFrame], pl.DataFrame]
+) -> None:
+    """A careful forger: decode the first segment, edit its lines, store them re-encoded with their own
+    sha256 beside them and the line count to match, so only the digests can tell."""
+    where = "kind = :kind AND owner_id = :owner AND seq = 0"
+    with ledger.engine.begin() as conn:
+        payload = conn.execute(
+            text(f"SELECT payload FROM line_segment WHERE {where}"), {"kind": kind, "owner": owner_id}
+        ).scalar_one()
+        (segment,) = segments.encode(kind, edit(segments.decode(kind, bytes(payload))))
+        conn.execute(
+            text(f"UPDATE line_segment SET payload = :p, sha256 = :s, row_count = :n WHERE {where}"),
+            {
+                "p": segment.payload,
+                "s": segment.sha256,
+                "n": segment.row_count,
+                "kind": kind,
+                "owner": owner_id,
+            },
+        )
+
+
 @pytest.mark.tampers_ledger
 def test_verify_finds_a_changed_stored_line(ledger: Ledger) -> None:
     _month(ledger)
-    _sql(ledger, "UPDATE payout_line SET amount_paid_vnd = 9999999 WHERE batch_id = 2 AND line_no = 1")
+    _rewrite_segment(
+        ledger,
+        "payouts",
+        2,
+        lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) == 0)
+            .then(9_999_999)
+            .otherwise(pl.col("amount_paid_vnd"))
+            .alias("amount_paid_vnd")
+        ),
+    )
     assert ledger.verify() == ["batch 2: its stored lines no longer match the digest taken at import"]
+
+
+@pytest.mark.tampers_ledger
+def test_verify_finds_stored_bytes_that_were_changed(ledger: Ledger) -> None:
+    _month(ledger)
+    with ledger.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE line_segment SET payload = :p WHERE kind = 'orders' AND owner_id = 1"), {"p": b"\x00"}
+        )
+    assert ledger.verify() == [
+        "batch 1: orders segment 0 is not the bytes that were stored",
+        "batch 1: orders segment 0 cannot be read",
+        "batch 1: 0 lines stored but 3 were imported",
+        "batch 1: its stored lines no longer match the digest taken at import",
+    ]
 
 
 @pytest.mark.tampers_ledger
 def test_verify_finds_lines_and_digest_rewritten_together(ledger: Ledger) -> None:
     _month(ledger)
-    _sql(ledger, "DELETE FROM order_line WHERE batch_id = 1 AND line_no = 3")
+    _rewrite_segment(ledger, "orders", 1, lambda f: f.head(2))
     _sql(ledger, "UPDATE batch SET line_count = 2, content_digest = 'x' WHERE id = 1")
     problems = ledger.verify()
     assert "batch 1: its recorded digests differ from the audit log's" in problems
     assert "batch 1: its stored lines no longer match the digest taken at import" in problems
+
+
+@pytest.mark.tampers_ledger
+def test_verify_finds_changed_run_outcomes(ledger: Ledger) -> None:
+    rows, ids = _month(ledger)
+    run_id = _record(ledger, rows, ids)
+    _rewrite_segment(ledger, "outcomes", run_id, lambda f: f.with_columns(pl.lit("PAID").alias("state")))
+    assert ledger.verify() == [
+        f"run {run_id}: its stored outcomes no longer match the digest taken when recorded"
+    ]
 
 
 @pytest.mark.tampers_ledger
@@ -241,7 +301,11 @@ def test_verify_finds_lines_and_digest_rewritten_together(ledger: Ledger) -> Non
     [
         ("DELETE FROM run_exception", "0 exceptions stored but 1 were recorded"),
         ("UPDATE run SET params_json = '{}'", "parameters or batches were changed"),
-        ("UPDATE run_outcome SET run_id = 77", "run_outcome: rows of run 77, which does not exist"),
+        (
+            "UPDATE line_segment SET owner_id = 77 WHERE kind = 'outcomes'",
+            "line_segment: outcomes of run 77, which does not exist",
+        ),
+        ("UPDATE run_exception SET run_id = 78", "run_exception: rows of run 78, which does not exist"),
     ],
 )
 def test_verify_finds_run_results_changed_after_the_run(ledger: Ledger, tamper: str, found: str) -> None:

@@ -7,15 +7,19 @@ import os
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import insert, inspect, text
 from test_ledger_factories import loaded, orders
 
 from disburse.errors import LedgerError
-from disburse.ledger import BatchReceipt, Ledger
-from disburse.ledger.migrate import current_revision, head_revision
-from disburse.ledger.models import Base
+from disburse.ledger import BatchReceipt, Ledger, audit, bulk, segments
+from disburse.ledger.digest import content_digest
+from disburse.ledger.engine import write_transaction
+from disburse.ledger.migrate import alembic_config, current_revision, head_revision
+from disburse.ledger.models import Base, Batch
+from disburse.schema import ORDER_SCHEMA, conform
 
 P = "2026-10"
 
@@ -134,3 +138,36 @@ def test_two_processes_recording_the_same_run_make_one_run(ledger: Ledger, datab
     assert ledger.latest_run(P) == run_ids[0]
     assert ledger.balances(P)["balance_vnd"].sum() == 0
     assert ledger.verify() == []
+
+
+def test_migration_0002_moves_row_lines_into_segments_and_old_digests_still_verify(database_url: str) -> None:
+    """A ledger written at revision 0001 (one row per line): after the upgrade its lines come back equal
+    from segments, the row tables are gone, and verify() accepts the digest recorded at import."""
+    ledger = Ledger.connect(database_url)
+    config = alembic_config(ledger.engine)
+    with write_transaction(ledger.engine) as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    frame = conform(orders(P, n=5), ORDER_SCHEMA)
+    digest = content_digest(frame, ORDER_SCHEMA)
+    with write_transaction(ledger.engine) as conn:
+        conn.execute(
+            insert(Batch).values(
+                id=1, kind="orders", sha256="f" * 64, sha256_epoch=0, content_digest=digest,
+                province_code="79", period=P, first_period=P, last_period=P, source_name="old.csv",
+                line_count=frame.height, imported_at=audit.now_utc(), imported_by="t",
+            )
+        )  # fmt: skip
+        bulk.insert_frame(conn, "order_line", frame, ORDER_SCHEMA, prefix={"batch_id": 1})
+        detail = {"kind": "orders", "sha256": "f" * 64, "content_digest": digest, "line_count": frame.height}
+        audit.append(conn, actor="t", action="import_batch", subject="batch:1", detail=detail)
+
+    ledger.upgrade()
+    with ledger.engine.connect() as conn:
+        assert segments.load(conn, "orders", [1]).equals(frame)
+        assert "order_line" not in inspect(conn).get_table_names()
+    assert ledger.verify() == []
+    inp, ids = ledger.reconcile_input(P, {})
+    assert ids == [1]
+    assert inp.orders.equals(frame)
+    ledger.close()

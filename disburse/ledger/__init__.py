@@ -5,9 +5,10 @@
 - models.py      SQLAlchemy 2.0 typed tables; migrations/ (Alembic, packaged with alembic.ini) creates them
 - engine.py      URL resolution, SQLite pragmas (WAL, busy timeout, foreign keys), write/read transactions
 - migrate.py     ``alembic upgrade head`` from the installed package
-- bulk.py        frames in (executemany / COPY) and out (cursor rows / COPY TO) without ORM objects
-- codec.py       canonical frame <-> stored columns (``covers`` as comma-joined text)
-- digest.py      content digest of a batch's canonical lines (recomputed by verify)
+- segments.py    lines and run outcomes as Arrow IPC segments, one row per 250k lines (the bulk path)
+- bulk.py        row tables (run exceptions, summaries, control totals) in (executemany / COPY) and out
+- codec.py       each kind's schema, text limits, required columns; canonical frame <-> row columns
+- digest.py      the content digest of batches imported before migration 0002 (recomputed by verify)
 - batches.py     import (idempotent by sha256), supersede / reverse by new rows, listing
 - inputs.py      ``reconcile_input``: a period's orders, prior orders with their state, events, payouts
 - runs.py        ``record_run`` (idempotent by period + params + batch ids), ``run_results``

@@ -1,49 +1,44 @@
-"""Batches: one imported file each, its lines stored in bulk, reversed only by a new row."""
+"""Batches: one imported file each, its lines stored as segments, reversed only by a new row."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Connection, Row, Select, String, func, insert, select
+from sqlalchemy import Connection, Row, Select, func, insert, select
 
 from disburse.errors import InputError, LedgerError
-from disburse.ledger import audit, bulk, crashpoints, periods
-from disburse.ledger.codec import CONTROL_TOTAL_TABLE, LINE_TABLES
-from disburse.ledger.digest import content_digest
-from disburse.ledger.models import Base, Batch, BatchReversal
+from disburse.ledger import audit, bulk, crashpoints, periods, segments
+from disburse.ledger.codec import CONTROL_TOTAL_TABLE, LINE_SCHEMAS, TEXT_LIMITS
+from disburse.ledger.models import Batch, BatchReversal
 from disburse.ledger.receipts import BatchReceipt
 from disburse.loaders.model import Loaded, LoadedPayouts
-from disburse.schema import Schema, conform
+from disburse.schema import conform
 
 
-def _canonical(kind: str, loaded: Loaded) -> tuple[pl.DataFrame, Schema]:
-    if kind not in LINE_TABLES:
+def _canonical(kind: str, loaded: Loaded) -> pl.DataFrame:
+    if kind not in LINE_SCHEMAS:
         raise LedgerError(f"Unknown batch kind {kind!r}: expected orders, events or payouts.")
     if loaded.rejects.height:
         raise LedgerError(
             f"{loaded.source.name} has {loaded.rejects.height} unreadable rows and cannot be imported; "
             "fix the file and import it again."
         )
-    table, schema = LINE_TABLES[kind]
+    schema = LINE_SCHEMAS[kind]
     try:
         frame = conform(loaded.frame, schema)
     except (pl.exceptions.PolarsError, KeyError) as exc:
         raise LedgerError(f"{loaded.source.name} does not have the canonical {kind} columns: {exc}.") from exc
-    _refuse_unstorable(frame, table, loaded.source.name)
-    return frame, schema
+    _refuse_unstorable(frame, loaded.source.name)
+    return frame
 
 
-def _refuse_unstorable(frame: pl.DataFrame, table: str, source: str) -> None:
-    """Values a backend cannot store as they are: text longer than its column (PostgreSQL would refuse the
-    whole COPY with a driver message, SQLite would store it) and NUL characters (PostgreSQL text cannot hold
-    them, SQLite can). Both backends refuse them alike, before anything is written, naming the line."""
-    limits = {
-        column.name: int(column.type.length or 0)
-        for column in Base.metadata.tables[table].columns
-        if isinstance(column.type, String) and column.name in frame.columns
-    }
-    texts = [c for c in limits if frame.schema[c] == pl.String]
+def _refuse_unstorable(frame: pl.DataFrame, source: str) -> None:
+    """Values the ledger refuses, before anything is written, naming the line: an identifier or code longer
+    than TEXT_LIMITS allows, and NUL characters (PostgreSQL text cannot hold them in the exception rows and
+    reports that quote a line's values)."""
+    texts = [c for c, dtype in frame.schema.items() if dtype == pl.String]
+    limits = {c: TEXT_LIMITS.get(c, 0) for c in texts}
     if not texts or frame.height == 0:
         return
     stats = frame.select(
@@ -107,7 +102,7 @@ def import_batch(
     supersedes: int | None,
 ) -> BatchReceipt:
     """Inside the caller's write transaction: the whole batch lands, or nothing does."""
-    frame, schema = _canonical(kind, loaded)
+    frame = _canonical(kind, loaded)
     existing = find_active(conn, loaded.sha256)
     if existing is not None:
         return BatchReceipt(
@@ -134,7 +129,8 @@ def import_batch(
         .where(Batch.sha256 == loaded.sha256, Batch.id.in_(select(BatchReversal.batch_id)))
     ).scalar_one()
     line_periods = sorted({p for _, p in line_pairs})
-    digest = content_digest(frame, schema)
+    stored = segments.encode(kind, frame)
+    digest = segments.chain_digest(s.sha256 for s in stored)
     batch_id = conn.execute(
         insert(Batch)
         .values(
@@ -156,8 +152,7 @@ def import_batch(
     ).scalar_one()
     crashpoints.reached("import.batch_row")
 
-    table, _ = LINE_TABLES[kind]
-    bulk.insert_frame(conn, table, frame, schema, prefix={"batch_id": batch_id})
+    segments.store(conn, kind, batch_id, stored)
     crashpoints.reached("import.lines")
     totals = 0
     if isinstance(loaded, LoadedPayouts) and loaded.control_totals.height:
@@ -207,7 +202,6 @@ def _refuse_double_counting(
     column = _IDENTITY.get(kind)
     if column is None or frame.height == 0 or not line_pairs:
         return
-    table, _ = LINE_TABLES[kind]
     periods_ = sorted({p for _, p in line_pairs})
     provinces = sorted({p for p, _ in line_pairs if p is not None})
     # Batches of another province cannot hold these lines (a batch's province is None when it has several).
@@ -226,16 +220,14 @@ def _refuse_double_counting(
     ids = [int(i) for i in others if replacing is None or int(i) != replacing.id]
     if not ids:
         return  # the usual case: the first file of its province and period, nothing to read
-    in_list = ", ".join(f"'{p}'" for p in provinces if p.isdigit())  # codes are digits, checked here
-    where = f"batch_id IN ({', '.join(str(i) for i in ids)})"
-    if in_list:
-        where += f" AND province_code IN ({in_list})"
-    existing = bulk.read_frame(
-        conn,
-        f"SELECT batch_id, {column} FROM {table} WHERE {where}",
-        {"batch_id": pl.Int64(), column: pl.String()},
+    existing = segments.load(conn, kind, ids, columns=["province_code", column], owner_column="batch_id")
+    if provinces:
+        existing = existing.filter(pl.col("province_code").is_in(provinces))
+    clash = (
+        existing.join(frame.select(column).unique(), on=column, how="semi")
+        .select("batch_id", column)
+        .sort(column)
     )
-    clash = existing.join(frame.select(column).unique(), on=column, how="semi").sort(column)
     if clash.height:
         batch_id, value = clash.row(0)
         more = clash.get_column(column).n_unique() - 1
@@ -258,15 +250,12 @@ def _reversible(conn: Connection, batch_id: int, *, kind: str | None, doing: str
     if reversed_row is not None:
         by = f" by batch {reversed_row[0]}" if reversed_row[0] is not None else ""
         raise LedgerError(f"Cannot {doing}: batch {batch_id} was already reversed{by}.")
-    table, _ = LINE_TABLES[old.kind]
     pairs: set[tuple[str | None, str]] = set()
     if old.period is not None:
         pairs.add((old.province_code, old.period))
     if old.kind != "events":
-        rows = conn.exec_driver_sql(
-            f"SELECT DISTINCT province_code, period FROM {table} WHERE batch_id = {int(batch_id)}"
-        )
-        pairs.update((r[0], r[1]) for r in rows)
+        lines = segments.load(conn, old.kind, [batch_id], columns=["province_code", "period"])
+        pairs.update(_line_pairs(lines))
     periods.refuse_if_closed(conn, pairs, doing=doing)
     return old
 

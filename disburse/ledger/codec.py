@@ -1,6 +1,7 @@
-"""Canonical frames <-> the columns stored in the line tables.
+"""Which schema each stored kind of line has, and canonical frames <-> the columns of the row tables.
 
-The only differences: ``covers`` (a list) is stored as comma-joined text, and dates travel as ISO text into
+Segments (segments.py) hold canonical frames as they are. In row tables (and the row tables of ledgers from
+before migration 0002) ``covers`` (a list) is stored as comma-joined text, and dates travel as ISO text into
 SQLite (what SQLAlchemy's Date stores there too). Reading back casts every column to the canonical dtype, so
 a frame that went in comes out equal.
 """
@@ -23,13 +24,40 @@ from disburse.schema import (
     conform,
 )
 
-LINE_TABLES: Mapping[str, tuple[str, Schema]] = {
-    "orders": ("order_line", ORDER_SCHEMA),
-    "events": ("event_line", EVENT_SCHEMA),
-    "payouts": ("payout_line", PAYOUT_SCHEMA),
+# Batch kinds (their lines are segments owned by the batch).
+LINE_SCHEMAS: Mapping[str, Schema] = {
+    "orders": ORDER_SCHEMA,
+    "events": EVENT_SCHEMA,
+    "payouts": PAYOUT_SCHEMA,
+}
+# Every kind of segment: a batch's lines, or a run's outcomes.
+SEGMENT_SCHEMAS: Mapping[str, Schema] = {**LINE_SCHEMAS, "outcomes": OUTCOME_SCHEMA}
+# The longest text a line may hold in each identifier or code column: real ones are far shorter, so a longer
+# value is a broken file (a shifted column, a whole row in one cell), refused before anything is stored.
+TEXT_LIMITS: Mapping[str, int] = {
+    "order_id": 64,
+    "payout_id": 64,
+    "beneficiary_id": 64,
+    "period": 7,
+    "province_code": 8,
+    "ward_code": 8,
+    "national_id": 32,
+    "receiver_national_id": 32,
+    "proxy_national_id": 32,
+    "program": 8,
+    "allowance_code": 32,
+    "status": 24,
+    "post_office_code": 16,
+    "event": 16,
+}
+# Columns every stored line has a value in (what a loader's validation guarantees): asserted before storing.
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "orders": ("order_id", "period", "province_code", "beneficiary_id", "amount_vnd", "covers"),
+    "payouts": ("province_code", "period", "payout_id", "amount_paid_vnd", "status"),
+    "events": ("event",),
+    "outcomes": ("order_id", "period", "state"),
 }
 CONTROL_TOTAL_TABLE = ("control_total", CONTROL_TOTAL_SCHEMA)
-OUTCOME_TABLE = ("run_outcome", OUTCOME_SCHEMA)
 EXCEPTION_TABLE = ("run_exception", EXCEPTION_SCHEMA)
 SUMMARY_TABLE = ("run_summary", SUMMARY_SCHEMA)
 

@@ -1,8 +1,8 @@
-"""Content digest of a batch's canonical lines, recomputed by ``verify()`` from the stored rows.
+"""The content digest batches recorded before migration 0002, recomputed by ``verify()`` for them only.
 
-The file's sha256 says which bytes were imported; this digest says what the ledger made of them. It hashes
-the canonical frame in line order (line_no, kept in storage) as CSV with explicit nulls, so any edit of a
-stored line (or a lost or added line) changes it.
+It hashes the canonical frame in line order as CSV with explicit nulls. Batches imported since record
+``segments.chain_digest`` instead (the sha256 of their stored segments), which costs no second pass over the
+lines; the migrated ledger's audit chain still holds the old digests, so they stay verifiable.
 """
 
 from __future__ import annotations

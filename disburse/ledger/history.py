@@ -1,38 +1,44 @@
-"""A beneficiary's history across months: orders, payout lines, exceptions (active batches, latest runs)."""
+"""A beneficiary's history across months: orders, payout lines, exceptions (active batches, latest runs).
+
+Lines are segments without an index by beneficiary: the active batches' segments are decoded for the two
+column that finds the beneficiary, and only the batches holding them are decoded whole.
+"""
 
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from disburse.ledger import bulk
-from disburse.schema import EXCEPTION_SCHEMA, ORDER_SCHEMA, PAYOUT_SCHEMA
+from disburse.ledger import bulk, segments
+from disburse.ledger.models import Batch, BatchReversal
+from disburse.schema import EXCEPTION_SCHEMA, ORDER_SCHEMA, PAYOUT_SCHEMA, Schema
 
-ACTIVE = "batch_id NOT IN (SELECT batch_id FROM batch_reversal)"
 LATEST_RUNS = "run_id IN (SELECT MAX(id) FROM run GROUP BY period)"
 
 
 def history(conn: Connection, beneficiary_id: str) -> dict[str, pl.DataFrame]:
-    params = {"beneficiary_id": beneficiary_id}
-    orders = bulk.read_frame(
-        conn,
-        f"SELECT batch_id, {', '.join(ORDER_SCHEMA)} FROM order_line "
-        f"WHERE beneficiary_id = :beneficiary_id AND {ACTIVE} ORDER BY period, order_id, batch_id",
-        {"batch_id": pl.Int64(), **ORDER_SCHEMA},
-        params,
-    )
-    payouts = bulk.read_frame(
-        conn,
-        f"SELECT batch_id, {', '.join(PAYOUT_SCHEMA)} FROM payout_line "
-        f"WHERE beneficiary_id = :beneficiary_id AND {ACTIVE} ORDER BY period, paid_on, payout_id",
-        {"batch_id": pl.Int64(), **PAYOUT_SCHEMA},
-        params,
+    orders = _lines(conn, "orders", ORDER_SCHEMA, beneficiary_id).sort("period", "order_id", "batch_id")
+    payouts = _lines(conn, "payouts", PAYOUT_SCHEMA, beneficiary_id).sort(
+        "period", "paid_on", "payout_id", nulls_last=False
     )
     exceptions = bulk.read_frame(
         conn,
         f"SELECT run_id, {', '.join(EXCEPTION_SCHEMA)} FROM run_exception "
         f"WHERE beneficiary_id = :beneficiary_id AND {LATEST_RUNS} ORDER BY period, run_id, line_no",
         {"run_id": pl.Int64(), **EXCEPTION_SCHEMA},
-        params,
+        {"beneficiary_id": beneficiary_id},
     )
     return {"orders": orders, "payouts": payouts, "exceptions": exceptions}
+
+
+def _lines(conn: Connection, kind: str, schema: Schema, beneficiary_id: str) -> pl.DataFrame:
+    active = conn.execute(
+        select(Batch.id)
+        .where(Batch.kind == kind, Batch.id.not_in(select(BatchReversal.batch_id)))
+        .order_by(Batch.id)
+    ).scalars()
+    ids = [int(i) for i in active]
+    found = segments.load(conn, kind, ids, columns=["beneficiary_id"], owner_column="batch_id")
+    holding = found.filter(pl.col("beneficiary_id") == beneficiary_id)["batch_id"].unique().to_list()
+    whole = segments.load(conn, kind, holding, owner_column="batch_id")
+    return whole.filter(pl.col("beneficiary_id") == beneficiary_id)

@@ -13,7 +13,7 @@ import polars as pl
 from sqlalchemy import Connection, func, select
 
 from disburse.errors import LedgerError
-from disburse.ledger import bulk
+from disburse.ledger import bulk, segments
 from disburse.ledger.codec import CONTROL_TOTAL_TABLE
 from disburse.ledger.models import Batch, BatchReversal, Run
 from disburse.profile import ProvinceProfile
@@ -58,28 +58,12 @@ def reconcile_input(
         if b.kind == "payouts" and (b.first_period or "") <= period <= (b.last_period or "9999-99")
     ]
 
-    all_orders = bulk.read_frame(
-        conn,
-        _select(
-            "order_line",
-            ORDER_SCHEMA,
-            f"batch_id IN ({_ids(order_batches)}) AND period <= '{_period(period)}'",
-        ),
-        _with_batch(ORDER_SCHEMA),
+    all_orders = segments.load(conn, "orders", order_batches, owner_column="batch_id").filter(
+        pl.col("period") <= _period(period)
     )
-    events = bulk.read_frame(
-        conn,
-        _select("event_line", EVENT_SCHEMA, f"batch_id IN ({_ids(event_batches)})"),
-        _with_batch(EVENT_SCHEMA),
-    )
-    payouts = bulk.read_frame(
-        conn,
-        _select(
-            "payout_line",
-            PAYOUT_SCHEMA,
-            f"batch_id IN ({_ids(payout_batches)}) AND period = '{_period(period)}'",
-        ),
-        _with_batch(PAYOUT_SCHEMA),
+    events = segments.load(conn, "events", event_batches, owner_column="batch_id")
+    payouts = segments.load(conn, "payouts", payout_batches, owner_column="batch_id").filter(
+        pl.col("period") == period
     )
     ct_table, _ = CONTROL_TOTAL_TABLE
     controls = bulk.read_frame(
@@ -129,17 +113,12 @@ def _prior_states(conn: Connection, period: str, prior: pl.DataFrame) -> pl.Data
         schema={"run_id": pl.Int64(), "run_period": pl.String()},
         orient="row",
     )
-    schema: Schema = {
-        "run_id": pl.Int64(),
-        "order_id": pl.String(),
-        "period": pl.String(),
-        "state": pl.String(),
-        "unpaid_in_own_period": pl.Boolean(),
-    }
-    touched = bulk.read_frame(
+    touched = segments.load(
         conn,
-        f"SELECT {', '.join(schema)} FROM run_outcome WHERE run_id IN ({_ids(run_period['run_id'])})",
-        schema,
+        "outcomes",
+        run_period["run_id"].to_list(),
+        columns=["order_id", "period", "state", "unpaid_in_own_period"],
+        owner_column="run_id",
     ).join(run_period, on="run_id")
     latest_state = (
         touched.sort("run_period").group_by("order_id", maintain_order=True).agg(pl.col("state").last())

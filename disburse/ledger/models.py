@@ -5,23 +5,23 @@ reopened by a ``period_event`` row, an exception changes status by an ``exceptio
 replaced by a newer run of its period whose journal entry reverses the old one. Nothing here is ever
 UPDATEd or DELETEd, which is what lets ``verify()`` re-check the whole history.
 
-Money is ``BigInteger`` whole VND. The line tables (``order_line``, ``payout_line``, ``event_line``) and
-the run result tables are written and read in bulk (see ``bulk.py``), never through ORM objects; their
-models exist so the schema has one definition (the migration and the models are compared in the tests).
+Money is ``BigInteger`` whole VND. Lines (orders, payouts, events) and run outcomes live in ``line_segment``
+(see segments.py); run exceptions and summaries are rows written and read in bulk (see ``bulk.py``), never
+through ORM objects; their models exist so the schema has one definition (the migration and the models are
+compared in the tests).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
-    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -105,67 +105,24 @@ class ControlTotal(Base):
     lines_fee_vnd: Mapped[int | None] = mapped_column(Money)
 
 
-# --- lines (bulk) -------------------------------------------------------------------------------------------
-# Primary key (batch_id, line_no): lines arrive in key order, so the insert appends to the B-tree, reading a
-# batch is a range scan, and line_no (1-based order in the loaded frame) makes the content digest repeatable.
-# No FOREIGN KEY on the bulk tables' batch_id / run_id: PostgreSQL checks one with a trigger per row, which
-# measured 5 s per million lines on COPY (3 s without). Lines are only written with their batch (or run) in
-# one transaction, and verify() checks every batch's lines against its digest and count, and finds orphans.
-BulkKey = BigInteger().with_variant(Integer(), "sqlite")
+# --- lines (segments) ---------------------------------------------------------------------------------------
 
 
-class OrderLine(Base):
-    __tablename__ = "order_line"
+class LineSegment(Base):
+    """Up to ``segments.SEGMENT_ROWS`` lines of one batch (kind orders / events / payouts) or of one run's
+    outcomes (kind outcomes), as compressed Arrow IPC; see segments.py for why lines are not rows here."""
 
-    batch_id: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    line_no: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(64))
-    period: Mapped[str] = mapped_column(String(7))
-    province_code: Mapped[str] = mapped_column(String(8))
-    ward_code: Mapped[str | None] = mapped_column(String(8))
-    beneficiary_id: Mapped[str] = mapped_column(String(64))
-    national_id: Mapped[str | None] = mapped_column(String(32))
-    full_name: Mapped[str | None] = mapped_column(Text)
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    program: Mapped[str | None] = mapped_column(String(8))
-    allowance_code: Mapped[str | None] = mapped_column(String(32))
-    amount_vnd: Mapped[int] = mapped_column(Money)
-    covers: Mapped[str] = mapped_column(Text)  # comma-joined periods; a list again when read
-    proxy_national_id: Mapped[str | None] = mapped_column(String(32))
-    proxy_name: Mapped[str | None] = mapped_column(Text)
-    proxy_valid_until: Mapped[date | None] = mapped_column(Date)
+    __tablename__ = "line_segment"
 
-
-class PayoutLine(Base):
-    __tablename__ = "payout_line"
-
-    batch_id: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    line_no: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    province_code: Mapped[str] = mapped_column(String(8))
-    period: Mapped[str] = mapped_column(String(7))
-    payout_id: Mapped[str] = mapped_column(String(64))
-    order_ref: Mapped[str | None] = mapped_column(Text)
-    beneficiary_id: Mapped[str | None] = mapped_column(String(64))
-    national_id: Mapped[str | None] = mapped_column(String(32))
-    full_name: Mapped[str | None] = mapped_column(Text)
-    amount_paid_vnd: Mapped[int] = mapped_column(Money)
-    fee_vnd: Mapped[int | None] = mapped_column(Money)
-    paid_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(24))
-    receiver_national_id: Mapped[str | None] = mapped_column(String(32))
-    ward_code: Mapped[str | None] = mapped_column(String(8))
-    post_office_code: Mapped[str | None] = mapped_column(String(16))
-
-
-class EventLine(Base):
-    __tablename__ = "event_line"
-
-    batch_id: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    line_no: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    beneficiary_id: Mapped[str | None] = mapped_column(String(64))
-    national_id: Mapped[str | None] = mapped_column(String(32))
-    event: Mapped[str] = mapped_column(String(16))
-    effective_date: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # A batch id, or a run id for outcomes. No FOREIGN KEY (it would point at two tables): verify() finds
+    # segments whose batch or run does not exist.
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_line_no: Mapped[int] = mapped_column(BigInteger)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # --- runs ---------------------------------------------------------------------------------------------------
@@ -194,21 +151,9 @@ class RunBatch(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), primary_key=True)
 
 
-class RunOutcome(Base):
-    __tablename__ = "run_outcome"
-
-    run_id: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    line_no: Mapped[int] = mapped_column(BulkKey, primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(64))
-    period: Mapped[str] = mapped_column(String(7))
-    province_code: Mapped[str | None] = mapped_column(String(8))
-    beneficiary_id: Mapped[str | None] = mapped_column(String(64))
-    allowance_code: Mapped[str | None] = mapped_column(String(32))
-    amount_vnd: Mapped[int | None] = mapped_column(Money)
-    state: Mapped[str] = mapped_column(String(16))
-    paid_vnd: Mapped[int | None] = mapped_column(Money)
-    payout_id: Mapped[str | None] = mapped_column(String(64))
-    unpaid_in_own_period: Mapped[bool | None] = mapped_column(Boolean)
+# run_exception's key is (run_id, line_no) without a FOREIGN KEY: PostgreSQL checks one with a trigger per row
+# on COPY; verify() finds rows whose run does not exist instead.
+BulkKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class RunException(Base):

@@ -13,8 +13,8 @@ import polars as pl
 from sqlalchemy import Connection, func, insert, select
 
 from disburse.errors import LedgerError
-from disburse.ledger import audit, bulk, crashpoints, exception_cases, journal, periods
-from disburse.ledger.codec import EXCEPTION_TABLE, OUTCOME_TABLE, SUMMARY_TABLE
+from disburse.ledger import audit, bulk, crashpoints, exception_cases, journal, periods, segments
+from disburse.ledger.codec import EXCEPTION_TABLE, SUMMARY_TABLE
 from disburse.ledger.models import Batch, Run, RunBatch
 from disburse.ledger.receipts import RunReceipt
 from disburse.reconcile.model import ReconcileResult
@@ -107,7 +107,8 @@ def record_run(
     if ids:
         conn.execute(insert(RunBatch), [{"run_id": run_id, "batch_id": i} for i in ids])
     prefix = {"run_id": run_id}
-    bulk.insert_frame(conn, OUTCOME_TABLE[0], outcomes, OUTCOME_SCHEMA, prefix=prefix)
+    stored = segments.encode("outcomes", outcomes)
+    segments.store(conn, "outcomes", run_id, stored)
     crashpoints.reached("run.outcomes")
     keyed = exceptions.with_columns(exception_cases.key_expr())
     bulk.insert_frame(conn, EXCEPTION_TABLE[0], keyed, EXCEPTION_STORE_SCHEMA, prefix=prefix)
@@ -130,6 +131,7 @@ def record_run(
             "prior_run_ids": priors,
             "input_key": key,
             "outcomes": outcomes.height,
+            "outcomes_digest": segments.chain_digest(s.sha256 for s in stored),
             "exceptions": exceptions.height,
             "summary": summary.sort("province_code").to_dicts(),
             "replaces_run": previous,
@@ -144,11 +146,7 @@ def run_results(conn: Connection, run_id: int) -> ReconcileResult:
     if conn.execute(select(Run.id).where(Run.id == run_id)).scalar_one_or_none() is None:
         raise LedgerError(f"There is no reconciliation run {run_id}.")
     rid = int(run_id)
-    outcomes = bulk.read_frame(
-        conn,
-        f"SELECT {', '.join(OUTCOME_SCHEMA)} FROM run_outcome WHERE run_id = {rid} ORDER BY line_no",
-        OUTCOME_SCHEMA,
-    )
+    outcomes = segments.load(conn, "outcomes", [rid])
     exceptions = bulk.read_frame(
         conn,
         f"SELECT {', '.join(EXCEPTION_SCHEMA)} FROM run_exception WHERE run_id = {rid} ORDER BY line_no",

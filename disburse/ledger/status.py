@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, select
 
 from disburse.errors import LedgerError
-from disburse.ledger import audit, bulk, exception_cases, periods, runs
+from disburse.ledger import audit, bulk, exception_cases, periods, runs, segments
 from disburse.ledger.models import Batch, BatchReversal, ExceptionCase, ExceptionStatus, Run
 from disburse.schema import EXCEPTION_SCHEMA
 
@@ -83,14 +83,15 @@ def _orders(conn: Connection, active: list[Any], period: str) -> pl.DataFrame:
     }
     if not ids:
         return pl.DataFrame(schema=schema)
-    rows = conn.execute(
-        text(
-            "SELECT province_code, COUNT(*), SUM(amount_vnd) FROM order_line "
-            "WHERE period = :period AND batch_id IN :ids GROUP BY province_code ORDER BY province_code"
-        ).bindparams(bindparam("ids", expanding=True)),
-        {"period": period, "ids": ids},
-    ).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    lines = segments.load(conn, "orders", ids, columns=["province_code", "period", "amount_vnd"]).filter(
+        pl.col("period") == period
+    )
+    return (
+        lines.group_by("province_code")
+        .agg(pl.len().cast(pl.Int64).alias("orders"), pl.col("amount_vnd").sum().alias("ordered_vnd"))
+        .sort("province_code")
+        .select(list(schema))
+    )
 
 
 def _payouts(active: list[Any], period: str) -> pl.DataFrame:
