@@ -1,9 +1,14 @@
 """Province PDF and XLSX generation at 10k and 100k exception rows, against baselines in the same run.
 
 Baselines: the same rows written with reportlab's simplest canvas loop (one ``drawString`` per row, same
-font, no tables, no wrapping) and as CSV with polars. Each benchmark times one render (``pedantic``, one
-round: a 100k PDF takes tens of seconds) and records the growth of peak resident memory during it, the
-page count and the file size in ``extra_info`` (``--benchmark-json``; printed with ``-s``).
+font, no tables, no wrapping) and as CSV with polars. Each benchmark times ``BENCH_REPORT_ROUNDS`` renders
+(default 3; pytest-benchmark reports their median) and records the growth of peak resident memory, the page
+count and the file size in ``extra_info`` (``--benchmark-json``; printed with ``-s``, with the province
+PDF's median as a ratio of the canvas loop's once both have run).
+
+``test_month_pdfs`` renders what a national month writes: five province PDFs of ``BENCH_MONTH_ROWS``
+exception rows in all (default 150,000, split as a 5M-line month's are, the largest province a third) and
+the national summary of all of them; ``BENCH_MONTH_ROWS=0`` skips it.
 
 Rows from ``BENCH_REPORT_ROWS`` (comma-separated, default ``10000,100000``).
 """
@@ -26,13 +31,20 @@ from reportlab.pdfgen.canvas import Canvas
 
 from disburse.profile import pilot_provinces
 from disburse.reports.fonts import report_fonts
-from disburse.reports.pdf import RunInfo, render_province_pdf
+from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
 from disburse.reports.pdf_sample import sample_exceptions, sample_summary
 from disburse.reports.vn import format_vnd
 from disburse.reports.xlsx import write_exceptions_xlsx
+from disburse.schema import SUMMARY_SCHEMA
 
 SIZES = [int(n) for n in os.environ.get("BENCH_REPORT_ROWS", "10000,100000").split(",")]
+ROUNDS = int(os.environ.get("BENCH_REPORT_ROUNDS", "3"))
+MONTH_ROWS = int(os.environ.get("BENCH_MONTH_ROWS", "150000"))
+# Share of a month's exceptions per province (HCM the largest), from the pilot provinces' caseloads.
+MONTH_SHARES = {"79": 0.34, "75": 0.22, "68": 0.17, "48": 0.14, "19": 0.13}
 RUN = RunInfo(period="2026-10", run_id=1, generated_at=datetime(2026, 11, 5, 9, 30))
+# Median seconds per (benchmark, rows), for the ratio of the province PDF to the canvas loop.
+MEDIANS: dict[tuple[str, int], float] = {}
 
 
 @pytest.fixture(scope="module", params=SIZES, ids=lambda n: f"{n}rows")
@@ -78,8 +90,17 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def measure(benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path) -> dict[str, Any]:
-    """Time one call and record how far the process's resident memory rose above where it started.
+def timed(benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path) -> float:
+    """``ROUNDS`` calls of ``write(path)``; their median in seconds (NaN under --benchmark-disable)."""
+    benchmark.pedantic(write, args=(path,), rounds=ROUNDS, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
+    stats = benchmark.stats
+    return float(stats.stats.median) if stats is not None else float("nan")
+
+
+def measure(
+    benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path, rows: int
+) -> dict[str, Any]:
+    """Time the calls and record how far the process's resident memory rose above where it started.
 
     Peak RSS (VmHWM, reset just before the call) rather than tracemalloc: tracing every allocation slows
     reportlab twentyfold, which makes a 100k render impractical; RSS also counts C allocations.
@@ -87,13 +108,20 @@ def measure(benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Pa
     before_kb = _status_kb("VmRSS")
     resettable = _reset_peak_rss()
     cpu = time.process_time()
-    benchmark.pedantic(write, args=(path,), rounds=1, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
+    median = timed(benchmark, write, path)
     # CPU seconds too: on a shared machine wall time varies with the neighbours' load, CPU time much less.
-    info: dict[str, Any] = {"cpu_s": round(time.process_time() - cpu, 2), "bytes": path.stat().st_size}
+    info: dict[str, Any] = {"median_s": round(median, 3),
+                            "cpu_s_per_round": round((time.process_time() - cpu) / ROUNDS, 2),
+                            "bytes": path.stat().st_size}
     if resettable:
         info["peak_rss_growth_mb"] = round(max(0, _status_kb("VmHWM") - before_kb) / 1024, 1)
     if path.suffix == ".pdf":
         info["pages"] = len(PdfReader(path).pages)
+    name = benchmark.name.split("[")[0]
+    MEDIANS[(name, rows)] = median
+    ours, canvas = MEDIANS.get(("test_province_pdf", rows)), MEDIANS.get(("test_baseline_canvas_pdf", rows))
+    if name in ("test_province_pdf", "test_baseline_canvas_pdf") and ours is not None and canvas is not None:
+        info["province_pdf_to_canvas_ratio"] = round(ours / canvas, 2)
     benchmark.extra_info.update(info)
     print(f"\n{benchmark.group} {benchmark.name}: {info}")  # shown with pytest -s
     return info
@@ -106,23 +134,50 @@ def test_province_pdf(benchmark: BenchmarkFixture, rows: pl.DataFrame, tmp_path:
     def write(path: Path) -> None:
         render_province_pdf(path, profile=pilot_provinces()["79"], run=RUN, summary=summary, exceptions=rows)
 
-    info = measure(benchmark, write, tmp_path / "province.pdf")
-    # Bounded memory: the listing is streamed, so memory stays far below what holding every row as
-    # Paragraph/Table objects would take (kilobytes a row); what grows is reportlab's finished pages.
+    info = measure(benchmark, write, tmp_path / "province.pdf", rows.height)
+    # Bounded memory: the listing's cells are held as Polars columns and turned into Python objects a block
+    # at a time; what grows is reportlab's finished page streams, kept until the file is written.
     if "peak_rss_growth_mb" in info:
         assert info["peak_rss_growth_mb"] < 100 + rows.height / 1_000
 
 
 def test_baseline_canvas_pdf(benchmark: BenchmarkFixture, rows: pl.DataFrame, tmp_path: Path) -> None:
     benchmark.group = f"report:{rows.height}"
-    measure(benchmark, lambda path: canvas_baseline(path, rows), tmp_path / "canvas.pdf")
+    measure(benchmark, lambda path: canvas_baseline(path, rows), tmp_path / "canvas.pdf", rows.height)
 
 
 def test_baseline_csv(benchmark: BenchmarkFixture, rows: pl.DataFrame, tmp_path: Path) -> None:
     benchmark.group = f"report:{rows.height}"
-    measure(benchmark, rows.write_csv, tmp_path / "exceptions.csv")
+    measure(benchmark, rows.write_csv, tmp_path / "exceptions.csv", rows.height)
 
 
 def test_exceptions_xlsx(benchmark: BenchmarkFixture, rows: pl.DataFrame, tmp_path: Path) -> None:
     benchmark.group = f"report:{rows.height}"
-    measure(benchmark, lambda path: write_exceptions_xlsx(path, rows), tmp_path / "exceptions.xlsx")
+    xlsx = tmp_path / "exceptions.xlsx"
+    measure(benchmark, lambda path: write_exceptions_xlsx(path, rows), xlsx, rows.height)
+
+
+@pytest.mark.skipif(MONTH_ROWS <= 0, reason="BENCH_MONTH_ROWS=0")
+def test_month_pdfs(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
+    """Every PDF of a national month, one after the other as ``reconcile`` writes them."""
+    benchmark.group = f"month:{MONTH_ROWS}"
+    frames = {code: sample_exceptions(round(MONTH_ROWS * share), province_code=code, seed=int(code), wards=80)
+              for code, share in MONTH_SHARES.items()}
+    summaries = {code: sample_summary(frame, province_code=code) for code, frame in frames.items()}
+    everything = pl.concat(list(frames.values()))
+    summary = pl.DataFrame(list(summaries.values()), schema=SUMMARY_SCHEMA)
+
+    def write(folder: Path) -> None:
+        folder.mkdir(exist_ok=True)
+        for code, frame in frames.items():
+            render_province_pdf(folder / f"{code}.pdf", profile=pilot_provinces()[code], run=RUN,
+                                summary=summaries[code], exceptions=frame)
+        render_national_pdf(folder / "national.pdf", run=RUN, summary=summary, exceptions=everything)
+
+    folder = tmp_path / "month"
+    info = {"median_s": round(timed(benchmark, write, folder), 3), "rows": everything.height,
+            "largest_province_rows": max(frame.height for frame in frames.values()),
+            "pages": sum(len(PdfReader(path).pages) for path in folder.glob("*.pdf")),
+            "bytes": sum(path.stat().st_size for path in folder.glob("*.pdf"))}
+    benchmark.extra_info.update(info)
+    print(f"\n{benchmark.group} {benchmark.name}: {info}")

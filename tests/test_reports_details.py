@@ -55,3 +55,12 @@ def test_unknown_forms_and_nulls_pass_through() -> None:
     assert detail_vi("something new from the core") == "something new from the core"
     assert detail_vi("Vắng mặt") == "Vắng mặt"
     assert detail_vi(None) is None
+
+
+def test_a_column_is_rewritten_as_each_detail_is() -> None:
+    import polars as pl
+
+    from disburse.reports.pdf_details import details_vi
+
+    details = [english for english, _ in CASES] + [None, "", "something new from the core", CASES[0][0]]
+    assert details_vi(pl.Series(details, dtype=pl.String)).to_list() == [detail_vi(d) for d in details]

@@ -14,13 +14,21 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
+from reportlab import rl_config
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.platypus import Flowable, Paragraph
 
 from disburse.profile import pilot_provinces
+from disburse.reports.fonts import report_fonts
 from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
 from disburse.reports.pdf_doc import StreamingDoc
+from disburse.reports.pdf_exceptions import prepare
+from disburse.reports.pdf_sample import sample_exceptions
 from disburse.reports.pdf_styles import styles
+from disburse.reports.pdf_text import CUT_MARKER, MAX_LINES, Metrics
 from disburse.reports.vn import CODE_ACTION, CODE_LABEL
 from disburse.schema import EXCEPTION_SCHEMA, SEVERITY, SUMMARY_SCHEMA, Code
 
@@ -310,3 +318,61 @@ def test_identical_bytes_across_processes(tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-c", _RENDER_SAMPLE, str(path)], check=True, env=env)
         outputs.append(path.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_every_exception_is_listed_once_in_listing_order(tmp_path: Path) -> None:
+    """No row is lost or repeated at page ends, across codes and wards, and rows keep the sorted order."""
+    rows = sample_exceptions(1500, wards=30, seed=3)
+    text = text_of(render_province(tmp_path / "all.pdf", rows))
+    listed = re.findall(r"BD79-\d{8}", text)
+    expected = prepare(rows)["payout_id"].drop_nulls().to_list()
+    assert listed == expected
+
+
+def test_glyphs_beyond_one_font_subset_extract_as_text(tmp_path: Path) -> None:
+    """More distinct letters than one embedded subset (256 codes) holds: the later ones go to a second
+    subset of the same font, switched to inside a string, and still read back as the same text."""
+    charset = getFont(report_fonts().regular).face.charToGlyph
+    letters = [chr(code) for code in sorted(charset) if code > 127 and chr(code).isalpha()
+               and unicodedata.normalize("NFC", chr(code)) == chr(code)]
+    assert len(letters) > 256
+    words = ["".join(letters[i:i + 8]) for i in range(0, len(letters), 8)]
+    rows = [row(Code.UNPAID, f"Tên {word}", 1, 0, order=f"79-202610-{i:07d}", detail=f"({word})")
+            for i, word in enumerate(words)]
+    path = render_province(tmp_path / "letters.pdf", pl.DataFrame(rows, schema=FRAME_SCHEMA))
+    text = text_of(path)
+    assert [word for word in words if f"Tên {word}" not in text or f"({word})" not in text] == []
+    fonts = {str(font.get_object()["/BaseFont"]) for page in PdfReader(path).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert len({name for name in fonts if name.endswith("BeVietnamPro-Regular")}) >= 2, fonts
+
+
+def test_page_streams_are_compressed_without_ascii85(province_pdf: Path) -> None:
+    """ASCII85 costs a quarter more bytes and, in pure Python, most of a long report's time. reportlab's
+    global setting is only changed while a report is built."""
+    assert b"/ASCII85Decode" not in province_pdf.read_bytes()
+    assert rl_config.useA85 == 1
+
+
+# Words as the listing's cells have them (syllables, identifiers, file names), and runs of letters that
+# may be longer than any column.
+_WORDS = st.one_of(st.sampled_from(["Nguyễn", "Thị", "Hằng", "79-202610-0000001", "đ", "—", "(x)"]),
+                   st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyạảấầẩẫậ0123456789_.-", max_size=60))
+_WRAP_TEXT = st.lists(_WORDS, max_size=40).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_WRAP_TEXT, room=st.sampled_from([16.0, 70.0, 94.0, 248.0]))
+def test_wrapped_lines_fit_the_column_and_keep_every_letter(text: str, room: float) -> None:
+    metrics = Metrics(report_fonts().regular, 7.5)
+    lines = metrics.wrap(text, room)
+    for line in lines:
+        # A line wider than the column can only be one letter wider than it.
+        assert stringWidth(line, report_fonts().regular, 7.5) <= room + 1e-6 or len(line) == 1
+    assert len(lines) <= MAX_LINES
+    shown, whole, marker = ("".join(lines).replace(" ", ""), text.replace(" ", ""),
+                            CUT_MARKER.replace(" ", ""))
+    if shown.endswith(marker) and shown != whole:  # cut: what is shown is the text's beginning
+        assert whole.startswith(shown.removesuffix(marker))
+    else:
+        assert shown == whole

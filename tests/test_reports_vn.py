@@ -73,3 +73,15 @@ def test_ward_names_from_vietnam_provinces_with_fallback() -> None:
     assert vn.ward_name("99999") == "Mã xã 99999"
     assert vn.ward_name("abc") == "Mã xã abc"
     assert vn.ward_name(None) == "Không rõ xã/phường"
+
+
+def test_format_distinct_is_the_scalar_formatting() -> None:
+    import polars as pl
+
+    values = [None, 0, 7, -7, 1_500_000, -1_500_000, 1_500_000, 12_345_678_901_234_567, None]
+    column = pl.Series(values, dtype=pl.Int64)
+    assert vn.format_distinct(column, vn.format_vnd, null="—").to_list() == [vn.format_vnd(v) for v in values]
+    assert vn.format_distinct(column.drop_nulls(), vn.format_int, null="").to_list() == [
+        vn.format_int(v) for v in values if v is not None
+    ]
+    assert vn.format_distinct(pl.Series([], dtype=pl.Int64), vn.format_vnd, null="—").to_list() == []

@@ -4,6 +4,11 @@ The reconcile core writes details in English with raw numbers and ISO dates (the
 data). The PDF is read by a provincial finance office, so the known forms are rewritten here in Vietnamese
 with amounts as ``1.500.000 ₫`` and dates as ``20/09/2026``. A detail of an unknown form is shown as it is:
 a wording change in the core degrades a line to English, never drops it.
+
+A report rewrites up to 100,000 details. ``details_vi`` does it once per distinct detail and maps the column
+back in Polars. The rewriting itself stays Python regular expressions: the same forms as one Polars
+expression (a pass per form, or one alternation with ``extract_groups``) measured 0.3-1.7 s per 100,000
+details against 0.2 s here, since Polars materialises every capture group of every form for every row.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Final
+
+import polars as pl
 
 from disburse.reports.vn import format_vnd, ward_name
 
@@ -98,3 +105,10 @@ def detail_vi(detail: str | None) -> str | None:
         if match is not None:
             return render(match)
     return detail
+
+
+def details_vi(details: pl.Series) -> pl.Series:
+    """``detail_vi`` of a column of details, computed once per distinct value."""
+    distinct = details.drop_nulls().unique().to_list()
+    rewritten = {detail: detail_vi(detail) for detail in distinct}
+    return details.replace_strict(rewritten, default=None, return_dtype=pl.String)

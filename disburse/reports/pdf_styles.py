@@ -77,7 +77,7 @@ def grid_style(*, right_from_col: int, total_row: bool = False, font_size: float
 
     Row backgrounds are given with ROWBACKGROUNDS (not per-row commands) so they survive table splits and
     the command list stays constant-size whatever the number of rows. (The exception listing styles its
-    cells directly instead, see ``pdf_rows``.)
+    rows directly as PDF operators instead, see ``pdf_listing``.)
     """
     fonts = report_fonts()
     commands: list[tuple[Any, ...]] = [

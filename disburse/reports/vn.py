@@ -7,9 +7,12 @@ rather than printing an English identifier in a report meant for a provincial fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Final
+
+import polars as pl
 
 from disburse.schema import SEVERITY, Code, Severity
 
@@ -28,6 +31,17 @@ def format_vnd(value: int | None) -> str:
     if value is None:
         return "—"
     return f"{format_int(value)} {DONG}"
+
+
+def format_distinct(values: pl.Series, show: Callable[[int], str], *, null: str) -> pl.Series:
+    """``show`` of each value of an integer column (``null`` for nulls), called once per distinct value.
+
+    Amounts in a listing repeat (allowance levels, their differences), so a long column costs a lookup per
+    row and a Python call per distinct amount; it is also exactly the scalar formatting used elsewhere.
+    """
+    distinct = values.drop_nulls().unique().to_list()
+    return values.replace_strict({value: show(value) for value in distinct}, default=null,
+                                 return_dtype=pl.String)
 
 
 def period_label(period: str) -> str:
