@@ -265,7 +265,8 @@ def test_verify_finds_stored_bytes_that_were_changed(ledger: Ledger) -> None:
     _month(ledger)
     with ledger.engine.begin() as conn:
         conn.execute(
-            text("UPDATE line_segment SET payload = :p WHERE kind = 'orders' AND owner_id = 1"), {"p": b"\x00"}
+            text("UPDATE line_segment SET payload = :p WHERE kind = 'orders' AND owner_id = 1"),
+            {"p": b"\x00"},
         )
     assert ledger.verify() == [
         "batch 1: orders segment 0 is not the bytes that were stored",

@@ -15,7 +15,6 @@ from disburse.ledger import (
     exception_cases,
     inputs,
     journal,
-    migrate,
     periods,
     runs,
 )
@@ -70,6 +69,9 @@ class Ledger:
 
     def upgrade(self) -> None:
         """Create or migrate the tables (``alembic upgrade head``); safe to run again."""
+        # Imported here: Alembic takes a third of a second to import, and only `init` migrates.
+        from disburse.ledger import migrate
+
         migrate.upgrade(self.engine)
 
     # --- batches --------------------------------------------------------------------------------------------
