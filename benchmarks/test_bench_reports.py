@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+import xlsxwriter
 from pypdf import PdfReader
 from pytest_benchmark.fixture import BenchmarkFixture
 from reportlab.lib.pagesizes import A4, landscape
@@ -34,7 +35,7 @@ from disburse.reports.fonts import report_fonts
 from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
 from disburse.reports.pdf_sample import sample_exceptions, sample_summary
 from disburse.reports.vn import format_vnd
-from disburse.reports.xlsx import write_exceptions_xlsx
+from disburse.reports.xlsx import AMOUNT_COLUMNS, AMOUNT_FORMAT, SHEET, _widths, write_exceptions_xlsx
 from disburse.schema import SUMMARY_SCHEMA
 
 SIZES = [int(n) for n in os.environ.get("BENCH_REPORT_ROWS", "10000,100000").split(",")]
@@ -181,3 +182,101 @@ def test_month_pdfs(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
             "bytes": sum(path.stat().st_size for path in folder.glob("*.pdf"))}
     benchmark.extra_info.update(info)
     print(f"\n{benchmark.group} {benchmark.name}: {info}")
+
+
+# --- exceptions.xlsx at a month's scale: the spliced writer against the cell-by-cell one it replaced. ---
+#
+# Rows from ``BENCH_XLSX_ROWS`` (default 131,716, a measured month, and 650,000, a national month at the
+# generator's default rates), ``BENCH_XLSX_ROUNDS`` renders each (default 3; the cell loop takes ~40 s a
+# render at 650k). Run: pytest benchmarks/test_bench_reports.py -k test_xlsx_ --benchmark-only -s
+# Group ``xlsx:N``: ``test_xlsx_spliced`` (write_exceptions_xlsx), ``test_xlsx_baseline_cell_loop`` (the
+# writer as it was: one xlsxwriter call a cell in constant_memory mode) and ``test_xlsx_floor_csv`` (the same
+# rows as CSV by Polars: no styling, no zip, the floor). ``spliced_to_cell_loop_ratio`` once both ran.
+
+XLSX_SIZES = [int(n) for n in os.environ.get("BENCH_XLSX_ROWS", "131716,650000").split(",")]
+XLSX_ROUNDS = int(os.environ.get("BENCH_XLSX_ROUNDS", "3"))
+
+
+@pytest.fixture(scope="module", params=XLSX_SIZES, ids=lambda n: f"{n}rows")
+def xlsx_rows(request: pytest.FixtureRequest) -> pl.DataFrame:
+    # The columns write_exceptions_xlsx gets from reconcile: the exceptions with full_name and ward_code.
+    return sample_exceptions(request.param, wards=60)
+
+
+def xlsx_cell_loop(path: Path, exceptions: pl.DataFrame, *, created: datetime | None = None) -> None:
+    """The writer before the splice (disburse.reports.xlsx until then), kept here as the baseline."""
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    if created is not None:
+        workbook.set_properties({"created": created.replace(tzinfo=None)})
+    try:
+        sheet = workbook.add_worksheet(SHEET)
+        header = workbook.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
+        amount = workbook.add_format({"num_format": AMOUNT_FORMAT})
+        numeric = [dtype.is_numeric() for dtype in exceptions.dtypes]
+        for col, (name, width) in enumerate(zip(exceptions.columns, _widths(exceptions), strict=True)):
+            sheet.set_column(col, col, width, amount if name in AMOUNT_COLUMNS else None)
+            sheet.write_string(0, col, name, header)
+        for row_index, values in enumerate(exceptions.iter_rows(), start=1):
+            for col, value in enumerate(values):
+                if value is None:
+                    continue
+                if numeric[col]:
+                    sheet.write_number(row_index, col, value)
+                else:
+                    sheet.write_string(row_index, col, str(value))
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(exceptions.height, 1), max(exceptions.width - 1, 0))
+    finally:
+        workbook.close()
+
+
+def measure_xlsx(
+    benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path, rows: int
+) -> dict[str, Any]:
+    """Like ``measure``, with ``XLSX_ROUNDS`` rounds and the spliced writer's ratio to the cell loop."""
+    benchmark.group = f"xlsx:{rows}"
+    before_kb = _status_kb("VmRSS")
+    resettable = _reset_peak_rss()
+    cpu = time.process_time()
+    benchmark.pedantic(write, args=(path,), rounds=XLSX_ROUNDS, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
+    stats = benchmark.stats
+    median = float(stats.stats.median) if stats is not None else float("nan")
+    info: dict[str, Any] = {"median_s": round(median, 3),
+                            "cpu_s_per_round": round((time.process_time() - cpu) / XLSX_ROUNDS, 2),
+                            "bytes": path.stat().st_size}
+    if resettable:
+        info["peak_rss_growth_mb"] = round(max(0, _status_kb("VmHWM") - before_kb) / 1024, 1)
+    name = benchmark.name.split("[")[0]
+    MEDIANS[(name, rows)] = median
+    pair = ("test_xlsx_spliced", "test_xlsx_baseline_cell_loop")
+    ours, loop = (MEDIANS.get((test, rows)) for test in pair)
+    if ours is not None and loop is not None and name in pair:
+        info["spliced_to_cell_loop_ratio"] = round(ours / loop, 3)
+    benchmark.extra_info.update(info)
+    print(f"\n{benchmark.group} {benchmark.name}: {info}")  # shown with pytest -s
+    return info
+
+
+def test_xlsx_spliced(benchmark: BenchmarkFixture, xlsx_rows: pl.DataFrame, tmp_path: Path) -> None:
+    def write(path: Path) -> None:
+        write_exceptions_xlsx(path, xlsx_rows, created=RUN.generated_at)
+
+    info = measure_xlsx(benchmark, write, tmp_path / "exceptions.xlsx", xlsx_rows.height)
+    # Blocks of rows, not the month, in memory: ~115 MB above the frame at 650k rows when measured.
+    if "peak_rss_growth_mb" in info:
+        assert info["peak_rss_growth_mb"] < 250
+
+
+def test_xlsx_baseline_cell_loop(
+    benchmark: BenchmarkFixture, xlsx_rows: pl.DataFrame, tmp_path: Path
+) -> None:
+    def write(path: Path) -> None:
+        xlsx_cell_loop(path, xlsx_rows, created=RUN.generated_at)
+
+    measure_xlsx(benchmark, write, tmp_path / "cell_loop.xlsx", xlsx_rows.height)
+
+
+def test_xlsx_floor_csv(benchmark: BenchmarkFixture, xlsx_rows: pl.DataFrame, tmp_path: Path) -> None:
+    measure_xlsx(benchmark, xlsx_rows.write_csv, tmp_path / "exceptions.csv", xlsx_rows.height)
