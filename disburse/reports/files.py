@@ -71,6 +71,13 @@ def write_summary_json(path: Path, document: Mapping[str, Any]) -> None:
 def with_names(exceptions: pl.DataFrame, orders: pl.DataFrame, payouts: pl.DataFrame) -> pl.DataFrame:
     """Exceptions plus the beneficiary's name and ward, for the PDFs and spreadsheets: as registered on the
     order, else (a phantom line names no order) as the post office reported them on the line."""
+    # Only the orders and lines the exceptions name: a national month has millions of each.
+    # (maintain_order: keep="first" below must see the rows in their given order.)
+    orders = orders.join(
+        exceptions.select("order_id").unique(), on="order_id", how="semi", maintain_order="left"
+    )
+    line_keys = exceptions.select("province_code", "payout_id").unique()
+    payouts = payouts.join(line_keys, on=["province_code", "payout_id"], how="semi", maintain_order="left")
     by_order = orders.select("order_id", "full_name", "ward_code").unique("order_id", keep="first")
     by_line = payouts.select(
         "province_code",
