@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from disburse.fixtures.generate import InjectionRates, generate, ward_codes
@@ -111,3 +112,16 @@ def test_large_months_are_built_in_columns() -> None:
     (m,) = generate("2026-10", 1, 50_000, 5)
     assert 45_000 < m.orders.height < 55_000
     assert sum(f.height for f in m.payouts.values()) > 40_000
+
+
+def test_national_ids_are_unique_and_a_cmnd_keeps_8_digits_without_its_leading_zero() -> None:
+    """A spreadsheet drops leading zeros; a real CMND starts with its province (01-38), so at most one is lost
+    and the loader can pad it back (two lost zeros made whole payout files unreadable from 1M rows on)."""
+    from disburse.fixtures.generate import _Ids
+
+    ids = _Ids(np.random.default_rng(7)).take(300_000, cmnd_share=0.5)
+    assert ids.n_unique() == ids.len()
+    cmnd = ids.filter(ids.str.len_chars() == 9)
+    assert cmnd.len() > 100_000
+    assert not cmnd.str.starts_with("00").any()
+    assert cmnd.str.strip_chars_start("0").str.len_chars().min() == 8
