@@ -22,8 +22,14 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q
 
+# National scale (benchmarks/test_bench_national.py): order lines per month, and the streaming run's size.
+# Smaller: make bench BENCH_NATIONAL_ROWS=100000 BENCH_NATIONAL_STREAMING=
+BENCH_NATIONAL_ROWS ?= 100000,1000000,5000000
+BENCH_NATIONAL_STREAMING ?= 50000000
+
 bench: $(STAMP)
-	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,median,max,rounds \
+	BENCH_NATIONAL_ROWS=$(BENCH_NATIONAL_ROWS) BENCH_NATIONAL_STREAMING=$(BENCH_NATIONAL_STREAMING) \
+		$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,median,max,rounds \
 		--benchmark-json=benchmarks/results/latest.json
 
 clean:
