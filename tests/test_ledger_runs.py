@@ -125,8 +125,8 @@ def test_prior_orders_take_their_state_from_runs_of_earlier_periods(ledger: Ledg
     oct_ = _import_month(ledger, OCT, n=2, paid=2)
     inp, ids = ledger.reconcile_input(OCT, {})
     prior = {r["order_id"]: (r["state"], r["unpaid_in_own_period"]) for r in inp.prior_orders.to_dicts()}
+    # September's order 1 is settled (paid, named by no October line, not unpaid in its month): left out.
     assert prior == {
-        sep[0]["order_id"]: ("PAID", False),
         sep[1]["order_id"]: ("OPEN", True),
         sep[2]["order_id"]: ("OPEN", True),
     }
@@ -153,14 +153,31 @@ def test_prior_orders_take_their_state_from_runs_of_earlier_periods(ledger: Ledg
 
     nov, _ = ledger.reconcile_input(NOV, {})
     states = {r["order_id"]: (r["state"], r["unpaid_in_own_period"]) for r in nov.prior_orders.to_dicts()}
+    # Settled orders unpaid in their own month (September, two months back) stay for UNCOLLECTED_3_MONTHS;
+    # September's and October's first orders, paid in their month, are left out.
     assert states == {
-        sep[0]["order_id"]: ("PAID", False),
         sep[1]["order_id"]: ("PAID", True),  # state from October's run, unpaid flag from September's
         sep[2]["order_id"]: ("SUPERSEDED", True),
-        oct_[0]["order_id"]: ("PAID", False),
         oct_[1]["order_id"]: ("OPEN", True),
     }
     assert nov.prior_orders.columns[-2:] == ["state", "unpaid_in_own_period"]
+
+
+def test_a_settled_prior_order_is_read_again_when_a_line_of_the_period_names_it(ledger: Ledger) -> None:
+    sep = _import_month(ledger, SEP, n=2, paid=2)
+    _, ids = ledger.reconcile_input(SEP, {})
+    paid = [outcome(r, "PAID", 2_789_001 + i, f"GD00000{i + 1}") for i, r in enumerate(sep)]
+    ledger.record_run(SEP, {}, ids, result(SEP, paid), user="t")
+    ledger.import_batch(
+        "orders", loaded(orders(OCT, "79", 1), "o-oct.csv"), province_code="79", period=OCT, user="t"
+    )
+    # October's file pays September's second order again.
+    again = payouts(OCT, "79", [(order_id("79", SEP, 2), 2_789_002)])
+    ledger.import_batch(
+        "payouts", loaded_payouts(again, "p-oct.csv"), province_code="79", period=OCT, user="t"
+    )
+    inp, _ = ledger.reconcile_input(OCT, {})
+    assert inp.prior_orders.select("order_id", "state").rows() == [(sep[1]["order_id"], "PAID")]
 
 
 def test_a_replaced_run_of_an_earlier_period_no_longer_decides(ledger: Ledger) -> None:
@@ -250,7 +267,7 @@ def test_re_running_an_earlier_period_makes_the_later_run_new(ledger: Ledger) ->
     ledger.record_run(SEP, {"v": 2}, sep_ids, result(SEP, [outcome(sep[0], "PAID", 1, "GD1")]), user="t")
     again, same_ids = ledger.reconcile_input(OCT, {})
     assert same_ids == ids
-    assert again.prior_orders["state"].to_list() == ["PAID"]
+    assert again.prior_orders.height == 0  # settled by September's new run, so no longer read
     second = ledger.record_run(OCT, {}, ids, result(OCT, outs[1:]), user="t")
     assert second.created and second.run_id != first.run_id
     assert ledger.verify() == []

@@ -18,6 +18,7 @@ from disburse.ledger.codec import CONTROL_TOTAL_TABLE
 from disburse.ledger.models import Batch, BatchReversal, Run
 from disburse.profile import ProvinceProfile
 from disburse.reconcile.model import ReconcileInput
+from disburse.reconcile.prior import settled_orders
 from disburse.schema import (
     CONTROL_TOTAL_SCHEMA,
     EVENT_SCHEMA,
@@ -58,13 +59,18 @@ def reconcile_input(
         if b.kind == "payouts" and (b.first_period or "") <= period <= (b.last_period or "9999-99")
     ]
 
-    all_orders = segments.load(conn, "orders", order_batches, owner_column="batch_id").filter(
-        pl.col("period") <= _period(period)
-    )
     events = segments.load(conn, "events", event_batches, owner_column="batch_id")
-    payouts = segments.load(conn, "payouts", payout_batches, owner_column="batch_id").filter(
-        pl.col("period") == period
+    payouts = segments.load(
+        conn, "payouts", payout_batches, where=pl.col("period") == period, owner_column="batch_id"
     )
+    states = _run_states(conn, period)
+    # Prior orders the core cannot need (settled, named by no line) are dropped segment by segment as they
+    # are decoded: a national ledger holds millions of them, which would otherwise be read every month.
+    settled = settled_orders(period, states, payouts)
+    keep = (pl.col("period") == _period(period)) | (
+        (pl.col("period") < period) & ~pl.col("order_id").is_in(settled.implode())
+    )
+    all_orders = segments.load(conn, "orders", order_batches, where=keep, owner_column="batch_id")
     ct_table, _ = CONTROL_TOTAL_TABLE
     controls = bulk.read_frame(
         conn,
@@ -77,9 +83,11 @@ def reconcile_input(
     )
 
     orders = all_orders.filter(pl.col("period") == period)
-    prior = _prior_states(conn, period, all_orders.filter(pl.col("period") < period))
-    used = set(event_batches)
-    for frame in (all_orders, payouts, controls):
+    prior = _with_states(all_orders.filter(pl.col("period") < period), states)
+    # Every order batch counts, even one whose prior orders were all left out: it holds lines of a period up
+    # to this one, and status.py names the same batches.
+    used = {*event_batches, *order_batches}
+    for frame in (payouts, controls):
         used.update(frame["batch_id"].unique().to_list())
     data = ReconcileInput(
         period=period,
@@ -100,14 +108,12 @@ def _period(period: str) -> str:
     return period
 
 
-def _prior_states(conn: Connection, period: str, prior: pl.DataFrame) -> pl.DataFrame:
+def _run_states(conn: Connection, period: str) -> pl.DataFrame:
+    """Per prior order the runs touched: its own period, its state after the latest run that touched it, and
+    whether its own period's run found it unpaid. Runs: the latest of each earlier period."""
     runs = conn.execute(
         select(Run.period, func.max(Run.id)).where(Run.period < period).group_by(Run.period)
     ).all()
-    if prior.height == 0 or not runs:
-        return prior.with_columns(
-            pl.lit(OrderState.OPEN.value).alias("state"), pl.lit(False).alias("unpaid_in_own_period")
-        )
     run_period = pl.DataFrame(
         [(int(run_id), run_p) for run_p, run_id in runs],
         schema={"run_id": pl.Int64(), "run_period": pl.String()},
@@ -120,19 +126,22 @@ def _prior_states(conn: Connection, period: str, prior: pl.DataFrame) -> pl.Data
         columns=["order_id", "period", "state", "unpaid_in_own_period"],
         owner_column="run_id",
     ).join(run_period, on="run_id")
-    latest_state = (
-        touched.sort("run_period").group_by("order_id", maintain_order=True).agg(pl.col("state").last())
+    latest = (
+        touched.sort("run_period")
+        .group_by("order_id", maintain_order=True)
+        .agg(pl.col("period").last(), pl.col("state").last())
     )
     own = (
         touched.filter(pl.col("period") == pl.col("run_period"))
         .group_by("order_id")
         .agg(pl.col("unpaid_in_own_period").last())
     )
-    return (
-        prior.join(latest_state, on="order_id", how="left", maintain_order="left")
-        .join(own, on="order_id", how="left", maintain_order="left")
-        .with_columns(
-            pl.col("state").fill_null(OrderState.OPEN.value),
-            pl.col("unpaid_in_own_period").fill_null(False),
-        )
+    return latest.join(own, on="order_id", how="left")
+
+
+def _with_states(prior: pl.DataFrame, states: pl.DataFrame) -> pl.DataFrame:
+    """Prior orders with their state (OPEN when no run touched them yet)."""
+    return prior.join(states.drop("period"), on="order_id", how="left", maintain_order="left").with_columns(
+        pl.col("state").fill_null(OrderState.OPEN.value),
+        pl.col("unpaid_in_own_period").fill_null(False),
     )

@@ -104,10 +104,12 @@ def load(
     owner_ids: Sequence[int],
     *,
     columns: Sequence[str] | None = None,
+    where: pl.Expr | None = None,
     owner_column: str | None = None,
 ) -> pl.DataFrame:
-    """The lines of ``owner_ids`` (in owner then line order), optionally only ``columns``, with the owner's
-    id as a first column named ``owner_column`` when given."""
+    """The lines of ``owner_ids`` (in owner then line order), optionally only ``columns`` and only the lines
+    ``where`` holds (applied to each segment as it is decoded, so the others are never all in memory), with
+    the owner's id as a first column named ``owner_column`` when given."""
     schema = SEGMENT_SCHEMAS[kind]
     wanted: Schema = {name: schema[name] for name in (columns or schema)}
     out_schema: Schema = {owner_column: pl.Int64(), **wanted} if owner_column else wanted
@@ -123,7 +125,9 @@ def load(
     # which measured 2x faster on two cores (2M order lines: 0.85 s one by one, 0.41 s on two threads).
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         parts = [
-            pool.submit(_checked, kind, int(owner_id), int(row_count), bytes(payload), columns, owner_column)
+            pool.submit(
+                _checked, kind, int(owner_id), int(row_count), bytes(payload), columns, where, owner_column
+            )
             for owner_id, row_count, payload in conn.execute(query, {"ids": ids})
         ]
         frames = [part.result() for part in parts]
@@ -136,6 +140,7 @@ def _checked(
     row_count: int,
     payload: bytes,
     columns: Sequence[str] | None,
+    where: pl.Expr | None,
     owner_column: str | None,
 ) -> pl.DataFrame:
     try:
@@ -149,6 +154,8 @@ def _checked(
             f"A {kind} segment of {owner_id} holds {part.height} lines, not {row_count}; "
             "run `disburse ledger verify`."
         )
+    if where is not None:
+        part = part.filter(where)
     if owner_column:
         part = part.select(pl.lit(owner_id, dtype=pl.Int64).alias(owner_column), pl.all())
     return part
