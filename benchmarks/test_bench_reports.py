@@ -7,8 +7,10 @@ count and the file size in ``extra_info`` (``--benchmark-json``; printed with ``
 PDF's median as a ratio of the canvas loop's once both have run).
 
 ``test_month_pdfs`` renders what a national month writes: five province PDFs of ``BENCH_MONTH_ROWS``
-exception rows in all (default 150,000, split as a 5M-line month's are, the largest province a third) and
-the national summary of all of them; ``BENCH_MONTH_ROWS=0`` skips it.
+exception rows in all (default 150,000, split as a 5M-line month's are, the largest province a third; rows
+shaped like the core's, ``sample_exceptions(like_core=True)``), one after the other, and the national summary
+of all of them; ``BENCH_MONTH_ROWS=0`` skips it. The ``real-month`` group at the end renders a whole
+national month (658,590 exceptions) as ``reconcile`` does, in worker processes.
 
 Rows from ``BENCH_REPORT_ROWS`` (comma-separated, default ``10000,100000``).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -160,9 +163,10 @@ def test_exceptions_xlsx(benchmark: BenchmarkFixture, rows: pl.DataFrame, tmp_pa
 
 @pytest.mark.skipif(MONTH_ROWS <= 0, reason="BENCH_MONTH_ROWS=0")
 def test_month_pdfs(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
-    """Every PDF of a national month, one after the other as ``reconcile`` writes them."""
+    """Every PDF of a national month, one after the other in this process."""
     benchmark.group = f"month:{MONTH_ROWS}"
-    frames = {code: sample_exceptions(round(MONTH_ROWS * share), province_code=code, seed=int(code), wards=80)
+    frames = {code: sample_exceptions(round(MONTH_ROWS * share), province_code=code, seed=int(code), wards=80,
+                                      like_core=True)
               for code, share in MONTH_SHARES.items()}
     summaries = {code: sample_summary(frame, province_code=code) for code, frame in frames.items()}
     everything = pl.concat(list(frames.values()))
@@ -280,3 +284,137 @@ def test_xlsx_baseline_cell_loop(
 
 def test_xlsx_floor_csv(benchmark: BenchmarkFixture, xlsx_rows: pl.DataFrame, tmp_path: Path) -> None:
     measure_xlsx(benchmark, xlsx_rows.write_csv, tmp_path / "exceptions.csv", xlsx_rows.height)
+
+
+# --- Every PDF of a real-shaped national month: 658,590 exceptions in five provinces. ---
+#
+# The rows of ``BENCH_REAL_MONTH`` (a parquet of the named exceptions ``render_province_pdf`` gets, as a
+# 5M-line generated month's reconcile writes them; default /tmp/exp/named.parquet, its summary rows beside
+# it as summary.parquet) when the file exists, else ``sample_exceptions(like_core=True)`` in the same
+# provinces and sizes: the core's English details (mostly distinct, half of them wrapping), its identifiers
+# and names. ``BENCH_REAL_MONTH_ROUNDS`` renders each (default 3). Group ``real-month``:
+# ``test_real_month_pdfs_pool`` (as ``reconcile`` writes them: province PDFs in worker processes and in this
+# one, which also writes the national summary), ``test_real_month_pdfs_serial`` (one after the other in this
+# process) and ``test_real_month_baseline_canvas`` (the same rows through ``canvas_baseline``, a file per
+# province).
+# Wall time depends on the neighbours' load on a shared machine: each records its CPU seconds (this process
+# and its workers) and the load average before it ran. Run:
+#   pytest benchmarks/test_bench_reports.py -k real_month --benchmark-only -s
+
+REAL_MONTH = Path(os.environ.get("BENCH_REAL_MONTH", "/tmp/exp/named.parquet"))
+REAL_MONTH_ROUNDS = int(os.environ.get("BENCH_REAL_MONTH_ROUNDS", "3"))
+# Exceptions per province in the measured month (5M order lines, the generator's default rates).
+REAL_MONTH_ROWS = {"79": 204_108, "75": 129_760, "68": 128_747, "48": 108_012, "19": 87_963}
+
+
+@dataclass(frozen=True)
+class RealMonth:
+    source: str
+    provinces: dict[str, pl.DataFrame]
+    summaries: dict[str, dict[str, Any]]
+    summary: pl.DataFrame
+    everything: pl.DataFrame
+
+
+@pytest.fixture(scope="module")
+def real_month() -> RealMonth:
+    if REAL_MONTH.is_file():
+        everything = pl.read_parquet(REAL_MONTH)
+        provinces = {code: everything.filter(pl.col("province_code") == code)
+                     for code in sorted(everything["province_code"].drop_nulls().unique().to_list())}
+        source = str(REAL_MONTH)
+    else:
+        provinces = {code: sample_exceptions(rows, province_code=code, seed=int(code), wards=480,
+                                             like_core=True)
+                     for code, rows in REAL_MONTH_ROWS.items()}
+        everything = pl.concat(list(provinces.values()))
+        source = "sample_exceptions(like_core=True)"
+    summary_file = REAL_MONTH.with_name("summary.parquet")
+    if REAL_MONTH.is_file() and summary_file.is_file():
+        summary = pl.read_parquet(summary_file)
+        summaries = {row["province_code"]: row for row in summary.iter_rows(named=True)}
+    else:
+        summaries = {code: sample_summary(frame, province_code=code) for code, frame in provinces.items()}
+        summary = pl.DataFrame(list(summaries.values()), schema=SUMMARY_SCHEMA)
+    return RealMonth(source, provinces, summaries, summary, everything)
+
+
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def measure_real_month(benchmark: BenchmarkFixture, write: Callable[[Path], None], folder: Path,
+                       month: RealMonth) -> dict[str, Any]:
+    benchmark.group = "real-month"
+    load = os.getloadavg()[0]
+    cpu, children = time.process_time(), _children_cpu()
+    benchmark.pedantic(write, args=(folder,), rounds=REAL_MONTH_ROUNDS, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
+    stats = benchmark.stats
+    median = float(stats.stats.median) if stats is not None else float("nan")
+    spent = (time.process_time() - cpu + _children_cpu() - children) / REAL_MONTH_ROUNDS
+    pdfs = sorted(folder.glob("*.pdf"))
+    info: dict[str, Any] = {
+        "median_s": round(median, 3), "cpu_s_per_round": round(spent, 2), "load_before": round(load, 2),
+        "rows": month.everything.height,
+        "largest_province_rows": max(frame.height for frame in month.provinces.values()),
+        "source": month.source, "files": len(pdfs), "bytes": sum(path.stat().st_size for path in pdfs),
+    }
+    name = benchmark.name.split("[")[0]
+    MEDIANS[(name, month.everything.height)] = median
+    pool, serial, canvas = (MEDIANS.get((f"test_real_month_{which}", month.everything.height))
+                            for which in ("pdfs_pool", "pdfs_serial", "baseline_canvas"))
+    if pool is not None and serial is not None:
+        info["pool_to_serial_ratio"] = round(pool / serial, 2)
+    if pool is not None and canvas is not None:
+        info["pool_to_canvas_ratio"] = round(pool / canvas, 2)
+    if serial is not None and canvas is not None:
+        info["serial_to_canvas_ratio"] = round(serial / canvas, 2)
+    benchmark.extra_info.update(info)
+    print(f"\n{benchmark.group} {benchmark.name}: {info}")
+    return info
+
+
+def test_real_month_pdfs_pool(benchmark: BenchmarkFixture, real_month: RealMonth, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from disburse.pipeline.month import _write_targets
+    from disburse.reports.pdf_pool import WORKERS_VARIABLE, ProvincePdf, pdf_workers
+
+    monkeypatch.delenv(WORKERS_VARIABLE, raising=False)
+
+    def write(folder: Path) -> None:
+        folder.mkdir(exist_ok=True)
+        targets: list[tuple[Path, Callable[[Path], None]]] = [
+            (folder / f"discrepancies_{code}.pdf",
+             ProvincePdf(profile=pilot_provinces()[code], run=RUN, summary=real_month.summaries[code],
+                         exceptions=rows))
+            for code, rows in real_month.provinces.items()]
+        targets.append((folder / "national.pdf", lambda path: render_national_pdf(
+            path, run=RUN, summary=real_month.summary, exceptions=real_month.everything)))
+        _write_targets(targets, lambda done, message: None)
+
+    processes = pdf_workers([rows.height for rows in real_month.provinces.values()])
+    benchmark.extra_info["processes"] = processes  # rendering PDFs, this one included
+    measure_real_month(benchmark, write, tmp_path / "month", real_month)
+
+
+def test_real_month_pdfs_serial(benchmark: BenchmarkFixture, real_month: RealMonth, tmp_path: Path) -> None:
+    def write(folder: Path) -> None:
+        folder.mkdir(exist_ok=True)
+        for code, rows in real_month.provinces.items():
+            render_province_pdf(folder / f"discrepancies_{code}.pdf", profile=pilot_provinces()[code],
+                                run=RUN, summary=real_month.summaries[code], exceptions=rows)
+        render_national_pdf(folder / "national.pdf", run=RUN, summary=real_month.summary,
+                            exceptions=real_month.everything)
+
+    measure_real_month(benchmark, write, tmp_path / "month", real_month)
+
+
+def test_real_month_baseline_canvas(benchmark: BenchmarkFixture, real_month: RealMonth,
+                                    tmp_path: Path) -> None:
+    def write(folder: Path) -> None:
+        folder.mkdir(exist_ok=True)
+        for code, rows in real_month.provinces.items():
+            canvas_baseline(folder / f"canvas_{code}.pdf", rows)
+
+    measure_real_month(benchmark, write, tmp_path / "month", real_month)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from disburse.reports.pdf_details import detail_vi
 
@@ -63,4 +65,79 @@ def test_a_column_is_rewritten_as_each_detail_is() -> None:
     from disburse.reports.pdf_details import details_vi
 
     details = [english for english, _ in CASES] + [None, "", "something new from the core", CASES[0][0]]
+    assert details_vi(pl.Series(details, dtype=pl.String)).to_list() == [detail_vi(d) for d in details]
+
+
+# Details that probe where Python's and Polars' regular expressions could read a form differently: optional
+# signs, empty and quoted names, "(none)", separators Python counts as whitespace, other scripts' digits,
+# line breaks, near-misses of each form.
+TRICKY = [
+    "line paid -5 VND for orders totalling 0 VND",
+    "line paid 00120 VND for orders totalling 1 VND",
+    "line paid ١٢٣ VND for orders totalling 5 VND",
+    "line paid 12 VND for orders totalling 5 VND ",
+    " line paid 12 VND for orders totalling 5 VND",
+    "line paid 12 VND for orders totalling 5 VND\n",
+    "line paid 12 VND\nfor orders totalling 5 VND",
+    "payout name '' vs order name ''",
+    "payout name 'O'Neil' vs order name 'a' vs order name 'b'",
+    "paid to proxy (none); authorised proxy: (none)",
+    "paid to proxy a; b; authorised proxy: c; authorised proxy: d",
+    "payout national_id (none) vs order vs order 1",
+    "deceased 2026-09-20, paid 2026-10-02\x1c for period 2026-10",
+    "deceased 2026-09-20, paid 2026-10-02\xa0x for period 2026-10",
+    "deceased 2026-13-45, paid x-y for period 2026",
+    "paid at ward 25747, order's ward 25747",
+    "paid at ward abc, order's ward 12",
+    "reported unpaid: UNPAID_SOMETHING (line BD-1)",
+    "reported unpaid: UNPAID_ABSENT (line BD-1) ",
+    "order already paid in period 2026-09 (earlier run)(earlier run)",
+    "same national_id and allowance X as order(s) 1, 2, 3",
+    "file a: b.csv: footer paid 1 / fee 2 VND, lines sum to paid 3 / fee -4 VND",
+    "unpaid in 2026-08, 2026-09 and 2026-10: review the beneficiary",
+    "no payout line covers this order.",
+    "NO PAYOUT LINE COVERS THIS ORDER",
+    "paid 2026-10-06 to proxy whose authorisation ended 2026-08-20",
+    "paid on 2026-10-21 outside the payment window of 2026-10",
+    "",
+    None,
+]
+
+
+def test_a_column_agrees_with_each_detail_on_tricky_forms() -> None:
+    import polars as pl
+
+    from disburse.reports.pdf_details import details_vi
+
+    column = pl.Series(TRICKY, dtype=pl.String)
+    assert details_vi(column).to_list() == [detail_vi(d) for d in TRICKY]
+    assert column.to_list() == TRICKY  # the input is left as it was
+
+
+def test_a_column_agrees_with_each_detail_on_a_core_shaped_month() -> None:
+    from disburse.reports.pdf_details import details_vi
+    from disburse.reports.pdf_sample import sample_exceptions
+
+    details = sample_exceptions(3_000, like_core=True, wards=40, seed=5)["detail"]
+    rewritten = details_vi(details).to_list()
+    assert rewritten == [detail_vi(d) for d in details.to_list()]
+    assert not set(rewritten) & set(details.to_list())  # every form the sample writes is translated
+
+
+def _edited(case: tuple[str, int, str]) -> str:
+    detail, at, inserted = case
+    return detail[:at] + inserted + detail[at:]
+
+
+_EDITED = st.lists(st.tuples(st.sampled_from([english for english, _ in CASES] + [d for d in TRICKY if d]),
+                             st.integers(0, 120), st.text(max_size=3)).map(_edited), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(details=_EDITED)
+def test_a_column_agrees_with_each_detail_on_edited_forms(details: list[str]) -> None:
+    import polars as pl
+
+    from disburse.reports.pdf_details import details_vi
+
     assert details_vi(pl.Series(details, dtype=pl.String)).to_list() == [detail_vi(d) for d in details]

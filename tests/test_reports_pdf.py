@@ -376,3 +376,173 @@ def test_wrapped_lines_fit_the_column_and_keep_every_letter(text: str, room: flo
         assert whole.startswith(shown.removesuffix(marker))
     else:
         assert shown == whole
+
+
+# Cells as the listing has them, and what the vectorised wrap must leave to ``wrap``: line breaks, tabs and
+# runs of spaces, words wider than the column, cells that run past MAX_LINES, characters beyond the BMP.
+_CELL = st.one_of(
+    _WRAP_TEXT,
+    st.lists(st.sampled_from(["Nguyễn", "Thị", " ", "  ", "\n", "\t", "\u3000", "79-202610-0000001", "x" * 70,
+                              "😀", "(", "\\"]), max_size=30).map("".join),
+    st.sampled_from(["", "Ghi chú rất dài của bưu điện. " * 60]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(st.one_of(st.none(), _CELL), max_size=25),
+       room=st.sampled_from([16.0, 70.0, 94.0, 248.0]))
+def test_a_column_wraps_as_each_cell_does(cells: list[str | None], room: float) -> None:
+    metrics = Metrics(report_fonts().regular, 7.5)
+    column = pl.Series(cells, dtype=pl.String)
+    expected = [None if cell is None else
+                "\n".join(metrics.wrap(cell, room)) if metrics.width(cell) > room or "\n" in cell else cell
+                for cell in cells]
+    assert metrics.wrap_column(column, room).to_list() == expected
+    assert column.to_list() == cells  # the input is left as it was
+
+
+def test_the_vectorised_wrap_takes_a_month_of_details_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listing's details, as a month has them: wrapped without falling back to ``wrap`` cell by cell,
+    and exactly as it would wrap them."""
+    from disburse.reports.pdf_details import details_vi
+    from disburse.reports.pdf_listing import _PAD_X, WIDTHS
+
+    metrics = Metrics(report_fonts().regular, 7.5)
+    details = details_vi(sample_exceptions(2_000, like_core=True, wards=40)["detail"])
+    room = WIDTHS[7] - 2 * _PAD_X
+    expected = ["\n".join(metrics.wrap(cell, room)) if metrics.width(cell) > room else cell
+                for cell in details.to_list()]
+    calls: list[str] = []
+    wrap = metrics.wrap
+
+    def counted(text: str, room: float) -> list[str]:
+        calls.append(text)
+        return wrap(text, room)
+
+    monkeypatch.setattr(metrics, "wrap", counted)
+    wrapped = metrics.wrap_column(details, room).to_list()
+    assert wrapped == expected
+    assert sum("\n" in cell for cell in wrapped) > 500 and calls == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(max_size=20), _CELL), max_size=20))
+def test_a_column_is_encoded_as_each_text_is(texts: list[str | None]) -> None:
+    """``encode_column`` writes what ``show`` writes, line breaks aside, and gives glyphs the same codes."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from disburse.reports.pdf_text import FontEncoder
+
+    doc = Canvas(os.devnull)._doc
+    bulk, one_by_one = (FontEncoder(report_fonts().regular, 7.5, doc) for _ in range(2))
+    encoded = bulk.encode_column(pl.Series(texts, dtype=pl.String)).to_list()
+    for text, operand in zip(texts, encoded, strict=True):
+        if text is None:
+            assert operand is None
+            continue
+        assert operand.split("\n") == [one_by_one.show(line)[1:-len(") Tj")] for line in text.split("\n")]
+
+
+_POOL_SCRIPT = """
+import sys
+from datetime import datetime
+from pathlib import Path
+with open(sys.argv[2], "a", encoding="utf-8") as marker:  # at the top level, no __main__ guard
+    marker.write("ran\\n")
+from disburse.profile import pilot_provinces
+from disburse.reports.pdf import RunInfo
+from disburse.reports.pdf_pool import PdfPool, ProvincePdf
+from disburse.reports.pdf_sample import sample_exceptions, sample_summary
+run = RunInfo("2026-10", 9, datetime(2026, 11, 5, 9, 30))
+with PdfPool(2) as pool:
+    futures = []
+    for code in ("79", "48"):
+        rows = sample_exceptions(400, province_code=code, wards=8, like_core=True)
+        summary = sample_summary(rows, province_code=code)
+        job = ProvincePdf(profile=pilot_provinces()[code], run=run, summary=summary, exceptions=rows)
+        futures.append(pool.submit(job, Path(sys.argv[1]) / f"{code}.pdf"))
+    for future in futures:
+        future.result()
+"""
+
+
+def test_worker_processes_write_the_same_bytes_and_run_no_script_twice(tmp_path: Path) -> None:
+    """Workers are spawned without re-importing the caller's script, which here has no __main__ guard and
+    would render (and start workers) again in each of them; their files are what this process renders."""
+    from disburse.reports.pdf_pool import ProvincePdf
+
+    script, marker = tmp_path / "script.py", tmp_path / "marker.txt"
+    script.write_text(_POOL_SCRIPT, encoding="utf-8")
+    root = str(Path(__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, str(script), str(tmp_path), str(marker)], check=True, env=env,
+                   timeout=300)
+    assert marker.read_text(encoding="utf-8") == "ran\n"
+    from disburse.reports.pdf_sample import sample_summary
+
+    for code in ("79", "48"):
+        rows = sample_exceptions(400, province_code=code, wards=8, like_core=True)
+        run = RunInfo("2026-10", 9, datetime(2026, 11, 5, 9, 30))
+        summary = sample_summary(rows, province_code=code)
+        job = ProvincePdf(profile=pilot_provinces()[code], run=run, summary=summary, exceptions=rows)
+        job(tmp_path / f"here_{code}.pdf")
+        assert (tmp_path / f"{code}.pdf").read_bytes() == (tmp_path / f"here_{code}.pdf").read_bytes()
+
+
+def _month_targets(out: Path) -> list[tuple[Path, Any]]:
+    from disburse.reports.pdf_pool import ProvincePdf
+
+    targets: list[tuple[Path, Any]] = [(out / "first.txt", lambda path: path.write_text("x"))]
+    for code in ("79", "48", "68"):
+        rows = sample_exceptions(300, province_code=code, wards=6, seed=int(code), like_core=True)
+        targets.append((out / f"discrepancies_{code}.pdf",
+                        ProvincePdf(profile=pilot_provinces()[code], run=RUN, summary=summary_row(code),
+                                    exceptions=rows)))
+    targets.append((out / "last.txt", lambda path: path.write_text("y")))
+    return targets
+
+
+def test_month_reports_in_worker_processes_are_written_as_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline's report loop with province PDFs in workers: the same files, bytes and order, renamed
+    from .partial once complete."""
+    from disburse.pipeline.month import _write_targets
+
+    for workers in ("1", "2"):
+        monkeypatch.setenv("DISBURSE_PDF_WORKERS", workers)
+        out = tmp_path / workers
+        out.mkdir()
+        messages: list[tuple[int, str]] = []
+        targets = _month_targets(out)
+        written = _write_targets(targets, lambda done, message: messages.append((done, message)))  # noqa: B023
+        assert written == [path for path, _ in targets]
+        assert sorted(path.name for path in out.iterdir()) == sorted(path.name for path, _ in targets)
+        assert [done for done, _ in messages] == list(range(3, 3 + len(targets)))
+        assert sorted(message for _, message in messages) == sorted(f"writing {path.name}"
+                                                                     for path, _ in targets)
+    for path in (tmp_path / "1").iterdir():
+        assert path.read_bytes() == (tmp_path / "2" / path.name).read_bytes(), path.name
+
+
+def test_a_pdf_a_worker_cannot_write_fails_as_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from disburse.errors import InputError
+    from disburse.pipeline.month import _write_targets
+
+    messages = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("DISBURSE_PDF_WORKERS", workers)
+        out = tmp_path / workers
+        out.mkdir()
+        targets = _month_targets(out)
+        missing = out / "gone"  # the worker cannot create its .partial in a folder that does not exist
+        targets[2] = (missing / targets[2][0].name, targets[2][1])
+        with pytest.raises(InputError) as raised:
+            _write_targets(targets, lambda done, message: None)
+        messages.append(str(raised.value).replace(str(out), "OUT"))
+        assert not list(out.glob("*.partial"))  # nothing half-written is left behind
+        assert (out / "first.txt").exists() and not (out / "last.txt.partial").exists()
+    assert messages[0] == messages[1]
+    assert "cannot be written (No such file or directory)" in messages[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,8 @@ from disburse.pipeline.imports import (
 from disburse.pipeline.settings import check_period, current_user
 from disburse.reconcile import reconcile
 from disburse.reports import files as report_files
-from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
+from disburse.reports.pdf import RunInfo, render_national_pdf
+from disburse.reports.pdf_pool import PdfPool, ProvincePdf, pdf_workers
 from disburse.reports.xlsx import write_exceptions_xlsx
 
 
@@ -74,14 +76,13 @@ def reconcile_period(
     if code is not None:
         summary = summary.filter(pl.col("province_code") == code)
         exceptions = exceptions.filter(pl.col("province_code") == code)
-    all_orders = pl.concat([inp.orders, inp.prior_orders.select(inp.orders.columns)])
+    # Only the columns with_names reads: a national month has 5M orders and as many prior ones.
+    name_columns = ["order_id", "full_name", "ward_code"]
+    all_orders = pl.concat([inp.orders.select(name_columns), inp.prior_orders.select(name_columns)])
     named = report_files.with_names(exceptions, all_orders, inp.payouts)
     run = RunInfo(period=period, run_id=receipt.run_id, generated_at=generated_at or datetime.now(UTC))
     targets = _report_targets(out, run, by_code, summary, exceptions, named)
-    written: list[Path] = []
-    for done, (target, write) in enumerate(targets, start=3):
-        progress(job, done, 3 + len(targets), f"writing {target.name}")
-        write_target(target, written, write)
+    written = _write_targets(targets, lambda done, message: progress(job, done, 3 + len(targets), message))
     progress(job, 3 + len(targets), 3 + len(targets), "done")
     return ReconcileReport(period, receipt.run_id, receipt.created, out, written, summary, exceptions)
 
@@ -121,18 +122,93 @@ def _report_targets(
         rows = named.filter(pl.col("province_code") == row["province_code"])
         if rows.is_empty():
             continue  # a province with no discrepancy gets no PDF; the national summary still lists it
-        render = functools.partial(
-            render_province_pdf, profile=by_code[row["province_code"]], run=run, summary=row, exceptions=rows
-        )
+        # A picklable writer, so that _write_targets can hand it to a worker process.
+        render = ProvincePdf(profile=by_code[row["province_code"]], run=run, summary=row, exceptions=rows)
         targets.append((out / f"discrepancies_{row['province_code']}_{period}.pdf", render))
     national = functools.partial(render_national_pdf, run=run, summary=summary, exceptions=named)
     targets.append((out / f"national_summary_{period}.pdf", national))
     return targets
 
 
+def _write_targets(targets: list[tuple[Path, Writer]], progress: Callable[[int, str], None]) -> list[Path]:
+    """Write every target (``write_target`` each); the paths written, in the targets' order.
+
+    The province PDFs take most of the time (seconds each at a national month's scale) and are independent.
+    With more than one CPU they are handed, largest first, to worker processes (``PdfPool``; one fewer than
+    the processes to use), while this process writes the other targets; then this process renders the PDFs
+    no worker has started yet (cancelling them in the pool), largest first, and waits for the rest. So this
+    process is never idle while PDFs are left, and on a machine whose other CPUs are busy it does most of the
+    work itself, at little more cost than rendering everything here. Each PDF still goes to its ``.partial``
+    name and is renamed once complete, with ``write_target``'s errors.
+    """
+    pooled = {index for index, (_, write) in enumerate(targets) if isinstance(write, ProvincePdf)}
+
+    def size(index: int) -> int:
+        write = targets[index][1]
+        return write.rows if isinstance(write, ProvincePdf) else 0
+
+    processes = pdf_workers([size(index) for index in pooled])
+    done = 3
+    if processes < 2:
+        written: list[Path] = []
+        for target, write in targets:
+            progress(done, f"writing {target.name}")
+            write_target(target, written, write)
+            done += 1
+        return written
+
+    largest_first = sorted(pooled, key=size, reverse=True)
+    renamed: set[int] = set()
+    futures: dict[int, Future[None]] = {}
+    try:
+        with PdfPool(processes - 1) as pool:
+            for index in largest_first:
+                futures[index] = pool.submit(targets[index][1], _partial(targets[index][0]))
+            for index, (target, write) in enumerate(targets):
+                if index not in pooled:
+                    progress(done, f"writing {target.name}")
+                    write_target(target, [], write)
+                    done += 1
+            for index in largest_first:
+                if futures[index].cancel():  # no worker has started it: render it here
+                    target, write = targets[index]
+                    progress(done, f"writing {target.name}")
+                    write_target(target, [], write)
+                    renamed.add(index)
+                    done += 1
+            for index in sorted(pooled - renamed):
+                target = targets[index][0]
+                progress(done, f"writing {target.name}")
+                write_target(target, [], _waiting_for(futures[index]))
+                renamed.add(index)
+                done += 1
+    except BaseException:
+        # The pool has been shut down: remove what finished workers wrote for targets not renamed (a target
+        # that failed keeps its .partial, as in the serial loop).
+        for index, future in futures.items():
+            finished = future.done() and not future.cancelled() and future.exception() is None
+            if finished and index not in renamed:
+                _partial(targets[index][0]).unlink(missing_ok=True)
+        raise
+    return [target for target, _ in targets]
+
+
+def _waiting_for(future: Future[None]) -> Writer:
+    """A writer whose file a worker is writing: it waits for the worker and raises its error."""
+
+    def wait(_: Path) -> None:
+        future.result()
+
+    return wait
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
+
+
 def write_target(path: Path, written: list[Path], write: Callable[[Path], None]) -> None:
     """Write to a temporary name then rename, so a crash never leaves a half-written report."""
-    partial = path.with_name(path.name + ".partial")
+    partial = _partial(path)
     try:
         write(partial)
         partial.replace(path)

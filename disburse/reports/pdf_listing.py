@@ -1,17 +1,19 @@
 """The exception listing's table: prepared column-wise in Polars, drawn page by page as PDF operators.
 
-A province lists up to 100,000 exceptions (about 4,800 pages). Platypus ``Table``s took 30-40 s for that:
-per cell they build styles, measure and draw through ``drawString``. Here the work per row is the least the
-page needs:
+A province lists up to 200,000 exceptions (about 10,000 pages). Platypus ``Table``s took 30-40 s for
+100,000: per cell they build styles, measure and draw through ``drawString``. Here every step is done for a
+whole column at once, and what is left per page is joining its rows' operator strings:
 
-- ``listing_data`` computes every cell's text for the whole listing at once in Polars (amounts, row numbers,
-  ward headings, Vietnamese details once per distinct detail), measures which cells may be wider than their
-  column from an upper bound taken over distinct digit-normalised values, word-wraps only those in Python,
-  and derives each row's height; the page breaks then follow from one cumulative sum.
+- ``listing_data`` computes every cell's text for the whole listing in Polars (amounts, row numbers, ward
+  headings, Vietnamese details), word-wraps the cells wider than their column (``Metrics.wrap_column``,
+  vectorised) and derives each row's height; the page breaks then follow from one cumulative sum.
 - ``CodeListing`` is one flowable per code. Platypus places it like any other and asks it to split where a
-  page ends: the split point is a binary search in the cumulative heights. Drawing a page slices its rows
-  out of the frame and writes one string of PDF operators (``canvas.addLiteral``): a translation per row,
-  its stripe and rule, and its text through ``pdf_text.FontEncoder``.
+  page ends: the split point is a binary search in the cumulative heights.
+- Drawing turns a block of rows at a time into one string of PDF operators per row, in Polars
+  (``_Drawing.rows``): the cells' text encoded for the embedded font by one ``replace_many`` per column
+  (``FontEncoder.encode_column``), a wrapped cell's further lines as ``T*`` (next line), the row's stripe,
+  rule, amounts (right-aligned per distinct amount) and its move to the next row looked up per distinct
+  value, all joined by ``concat_str``. A page is its header and its rows' strings.
 
 The page looks as the table did: a header on every page, a sub-heading row per ward (repeated as
 "(tiếp theo)" where a ward continues on a new page, never left alone at a page foot), zebra stripes, rules.
@@ -52,16 +54,19 @@ _PAD_Y: Final = 2.0
 HEADER_HEIGHT: Final = 2 * LEADING + 2 * _PAD_Y
 WARD_HEIGHT: Final = LEADING + 2 * _PAD_Y
 _FUZZ: Final = 1e-6  # platypus's own tolerance when it compares heights
-# Rows are turned into Python tuples this many at a time: one Polars call per block rather than per page,
-# while memory holds one block, not the 100,000 rows of a listing as Python objects.
-_BLOCK_ROWS: Final = 2048
+# Rows are turned into operator strings this many at a time: a few Polars calls per block rather than per
+# page, while memory holds one block's strings (about 5 MB), not the whole listing's.
+_BLOCK_ROWS: Final = 8192
 
 # The cells that wrap: (listing column, text column width); amounts and row numbers are one line.
 _WRAPPED: Final = (("name", WIDTHS[1]), ("beneficiary", WIDTHS[2]), ("national_id", WIDTHS[2]),
                    ("order", WIDTHS[3]), ("payout", WIDTHS[3]), ("detail", WIDTHS[7]))
-# The columns a page draws, in the order ``_row_operators`` unpacks them.
+# The columns a page draws (``_Drawing.rows``); ``number`` is an integer, the rest text but ``lines``.
 _ROW_COLUMNS: Final = ("opens_ward", "ward_label", "number", "name", "beneficiary", "national_id", "order",
-                       "payout", "ordered", "paid", "difference", "detail", "lines", "single")
+                       "payout", "ordered", "paid", "difference", "detail", "lines")
+_TEXT_COLUMNS: Final = ("name", "beneficiary", "national_id", "order", "payout", "detail")
+# Between two lines of one cell: end the string, go to the next line (``TL`` is the leading), start another.
+_NEXT_LINE: Final = ") Tj T* ("
 
 
 @dataclass(frozen=True)
@@ -83,19 +88,24 @@ class ListingData:
     opens_ward: list[bool]
     groups: list[Group]
     _drawing: _Drawing | None = field(default=None, repr=False)
-    _block: tuple[int, list[tuple[Any, ...]]] = field(default=(-1, []), repr=False)
+    _block: tuple[int, list[str]] = field(default=(-1, []), repr=False)
 
-    def rows(self, start: int, stop: int) -> list[tuple[Any, ...]]:
-        """Rows [start, stop) as tuples of ``_ROW_COLUMNS``; pages are drawn in order, so blocks are too."""
-        found: list[tuple[Any, ...]] = []
+    def operators(self, start: int, stop: int, drawing: _Drawing) -> list[str]:
+        """The operators of rows [start, stop), a string per row; pages are drawn in order, so blocks are
+        too."""
+        found: list[str] = []
         while start < stop:
             first, block = self._block
             if not first <= start < first + len(block):
                 first = start - start % _BLOCK_ROWS
-                self._block = first, block = first, self.frame.slice(first, _BLOCK_ROWS).rows()
+                self._block = first, block = first, drawing.rows(self.frame.slice(first, _BLOCK_ROWS))
             found += block[start - first: stop - first]
             start = first + len(block)
         return found
+
+    def ward_label(self, row: int) -> str:
+        label: str = self.frame["ward_label"][row]
+        return label
 
     def height(self, start: int, stop: int) -> float:
         """Height of rows [start, stop) drawn as one page's part: header, continued ward, rows."""
@@ -109,9 +119,11 @@ class ListingData:
         return max(start, min(end, stop))
 
     def drawing(self, doc: Any) -> _Drawing:
-        # Glyph codes belong to the PDF document being written: built on the first page drawn.
+        # Glyph codes belong to the PDF document being written: built on the first page drawn, and the
+        # operator strings made for another document are dropped.
         if self._drawing is None or self._drawing.doc is not doc:
             self._drawing = _Drawing(doc)
+            self._block = (-1, [])
         return self._drawing
 
 
@@ -127,25 +139,6 @@ def _ward_names(codes: pl.Series) -> pl.Series:
     return codes.replace_strict(names, default=ward_name(None), return_dtype=pl.String)
 
 
-def _wrapped(column: pl.Series, room: float, metrics: Metrics, widest_digit: str) -> pl.Series:
-    """The column with every cell wider than ``room`` word-wrapped into lines joined by newlines.
-
-    Most cells fit. Replacing each digit by the widest digit gives an upper bound of a cell's width that
-    takes few distinct values (identifiers differ only in digits), so only distinct bounds are measured and
-    only cells whose bound exceeds the column (or that hold a line break) are wrapped, one by one.
-    """
-    shapes = column.str.replace_many(dict.fromkeys("0123456789", widest_digit))
-    distinct = shapes.unique().to_list()
-    bounds = shapes.replace_strict({shape: metrics.width(shape) for shape in distinct},
-                                   return_dtype=pl.Float64)
-    suspect = (bounds > room) | column.str.contains("\n", literal=True)
-    where = suspect.arg_true()
-    if where.is_empty():
-        return column
-    lines = ["\n".join(metrics.wrap(text, room)) for text in column.gather(where).to_list()]
-    return column.scatter(where, pl.Series(lines, dtype=pl.String))
-
-
 def _cells(prepared: pl.DataFrame) -> pl.DataFrame:
     """Every cell's text as the table shows it, with the row's group, number and ward heading."""
     group = pl.struct("severity", "code").rle_id()
@@ -156,7 +149,7 @@ def _cells(prepared: pl.DataFrame) -> pl.DataFrame:
         "code",
         group.alias("group"),
         # Numbered within the code's listing; stripes follow the numbers.
-        pl.int_range(1, pl.len() + 1).over(group).cast(pl.String).alias("number"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(group).alias("number"),
         (ward_run != ward_run.shift(1, fill_value=-1)).alias("opens_ward"),
         pl.len().over(ward_run).alias("ward_rows"),
         pl.concat_str(
@@ -186,19 +179,15 @@ def listing_data(prepared: pl.DataFrame) -> ListingData:
     """The listing of ``prepare``'d exceptions (sorted by severity, code, ward), ready to paginate."""
     metrics = Metrics(report_fonts().regular, FONT_SIZE)
     frame = _cells(prepared)
-    widest = metrics.widest_digit()
-    frame = frame.with_columns(_wrapped(frame[name], room - 2 * _PAD_X, metrics, widest).alias(name)
+    frame = frame.with_columns(metrics.wrap_column(frame[name], room - 2 * _PAD_X).alias(name)
                                for name, room in _WRAPPED)
 
     def lines(name: str) -> pl.Expr:
         return pl.col(name).str.count_matches("\n", literal=True) + 1
 
-    stacked = ("name", "beneficiary", "national_id", "order", "payout")
     frame = frame.with_columns(
         pl.max_horizontal(lines("name"), lines("beneficiary") + lines("national_id"),
                           lines("order") + lines("payout"), lines("detail")).cast(pl.Int64).alias("lines"),
-        # Every cell but the detail on one line: the common case, which the drawing loop takes quickly.
-        ~pl.any_horizontal(pl.col(name).str.contains("\n", literal=True) for name in stacked).alias("single"),
     )
     heights = (frame["lines"].cast(pl.Float64) * LEADING + 2 * _PAD_Y
                + frame["opens_ward"].cast(pl.Float64) * WARD_HEIGHT)
@@ -225,28 +214,72 @@ class _Drawing:
         self.baselines = [num(-(_PAD_Y + FONT_SIZE + LEADING * line)) for line in range(64)]
         self.left = [num(x + _PAD_X) for x in _LEFT]
         self.ink = f"{rgb(INK)} rg"
-        self._rows: dict[int, tuple[str, str, str]] = {}
         self._amounts: dict[tuple[int, str], str] = {}
         self.header = self._header(bold_metrics)
         self.rule = f"{rgb(RULE)} RG 0.25 w"
         self.box = f"{rgb(RULE)} RG 0.5 w"
+        # Before the first row of a page (after the header or a continued ward's heading): the rows' font,
+        # ink and leading (for ``T*``).
+        self.rows_start = f"{self.regular.select}\n{self.ink}\n{num(LEADING)} TL"
         height = num(WARD_HEIGHT)
         self._ward_start = (f"{rgb(WARD_FILL)} rg 0 -{height} {self.width} {height} re f\n"
                             f"0 -{height} m {self.width} -{height} l S\nBT {self.bold.select} {self.ink} "
                             f"1 0 0 1 {self.left[0]} {self.baselines[0]} Tm ")
         self._ward_end = f" ET\n1 0 0 1 0 -{height} cm"
 
-    def row_frame(self, lines: int) -> tuple[str, str, str]:
-        """(stripe, rule below, move to the next row) for a row of ``lines`` lines."""
-        frame = self._rows.get(lines)
-        if frame is None:
-            height = num(lines * LEADING + 2 * _PAD_Y)
-            frame = self._rows[lines] = (
-                f"{rgb(ZEBRA)} rg 0 -{height} {self.width} {height} re f",
-                f"0 -{height} m {self.width} -{height} l S",
-                f"1 0 0 1 0 -{height} cm",
-            )
-        return frame
+    def _row_start(self, lines: int, striped: bool) -> str:
+        """A row's stripe (every other exception, starting with the second), rule below, the text object's
+        start and its row number's position; the ink is set again after a stripe's fill."""
+        height = num(lines * LEADING + 2 * _PAD_Y)
+        rule = f"0 -{height} m {self.width} -{height} l S"
+        number = f"1 0 0 1 {self.left[0]} {self.baselines[0]} Tm ("
+        if striped:
+            return f"{rgb(ZEBRA)} rg 0 -{height} {self.width} {height} re f\n{rule}\nBT {self.ink}\n{number}"
+        return f"{rule}\nBT\n{number}"
+
+    def rows(self, block: pl.DataFrame) -> list[str]:
+        """The operators of listing rows (``_ROW_COLUMNS``), a string per row, each row drawn below the
+        previous one. The regular font stays selected between rows (a ward row selects the bold one and
+        then the regular one again); a cell's lines after the first follow with ``T*``."""
+        if block.is_empty():
+            return []
+        left, first = self.left, self.baselines[0]
+        texts = {name: self.regular.encode_column(block[name], _NEXT_LINE) for name in _TEXT_COLUMNS}
+        striped = (block["number"] % 2 == 0).cast(pl.Int64)
+        kinds = (block["lines"] * 2 + striped).unique().to_list()
+        starts = {kind: self._row_start(kind // 2, bool(kind % 2)) for kind in kinds}
+        moves = {lines: f"1 0 0 1 0 -{num(lines * LEADING + 2 * _PAD_Y)} cm"
+                 for lines in block["lines"].unique().to_list()}
+        # Ward headings and amounts are encoded once per distinct value, in the order the page shows them:
+        # the order glyphs get their codes in, which must not depend on a hash (``maintain_order``).
+        opening = block.filter(pl.col("opens_ward"))["ward_label"]
+        wards = {label: f"{self.ward(label)}\n{self.regular.select}\n"
+                 for label in opening.unique(maintain_order=True).to_list()}
+        amounts = [{text: self.amount(column, text)
+                    for text in block[name].unique(maintain_order=True).to_list()}
+                   for column, name in enumerate(("ordered", "paid", "difference"), start=_FIRST_AMOUNT)]
+
+        def at(column: int) -> pl.Expr:
+            return pl.lit(f") Tj\n1 0 0 1 {left[column]} {first} Tm (")
+
+        frame = block.select("opens_ward", "ward_label", "number", "lines", "ordered", "paid", "difference",
+                             striped.alias("striped")).with_columns(**texts)
+        ops = frame.select(pl.concat_str(
+            pl.when("opens_ward").then(pl.col("ward_label").replace_strict(wards, default=""))
+            .otherwise(pl.lit("")),
+            (pl.col("lines") * 2 + pl.col("striped")).replace_strict(starts, return_dtype=pl.String),
+            pl.col("number").cast(pl.String),
+            at(1), "name",
+            at(2), "beneficiary", pl.lit(_NEXT_LINE), "national_id",
+            at(3), "order", pl.lit(_NEXT_LINE), "payout",
+            at(7), "detail", pl.lit(") Tj\n"),
+            pl.col("ordered").replace_strict(amounts[0]), pl.lit("\n"),
+            pl.col("paid").replace_strict(amounts[1]), pl.lit("\n"),
+            pl.col("difference").replace_strict(amounts[2]), pl.lit("\nET\n"),
+            pl.col("lines").replace_strict(moves, return_dtype=pl.String),
+        ).alias("ops"))
+        found: list[str] = ops["ops"].to_list()
+        return found
 
     def amount(self, column: int, text: str) -> str:
         """A right-aligned amount: its position and string, kept per distinct value (amounts recur)."""
@@ -305,53 +338,10 @@ class CodeListing(Flowable):  # type: ignore[misc]  # reportlab is untyped
     def draw(self) -> None:
         data, start, stop = self._data, self._start, self._stop
         drawing = data.drawing(self.canv._doc)
-        rows = data.rows(start, stop)
         ops = ["q", f"1 0 0 1 0 {num(self.height)} cm", drawing.rule, drawing.header]
-        if not rows[0][0]:
-            ops.append(drawing.ward(f"{rows[0][1]} (tiếp theo)"))  # the ward this page continues
-        ops += _row_operators(rows, drawing)
+        if not data.opens_ward[start]:  # the ward this page continues
+            ops.append(drawing.ward(f"{data.ward_label(start)} (tiếp theo)"))
+        ops.append(drawing.rows_start)
+        ops += data.operators(start, stop, drawing)
         ops += ["Q", f"{drawing.box} 0 0 {drawing.width} {num(self.height)} re S"]
         self.canv.addLiteral("\n".join(ops))
-
-
-def _row_operators(rows: list[tuple[Any, ...]], drawing: _Drawing) -> list[str]:
-    """The operators of listing rows, each drawn below the previous one. Every row goes through this loop, so
-    it only builds strings; the per-value work (glyph codes, amount widths, row frames) is cached in
-    ``drawing``. The regular font stays selected between rows (a ward row selects the bold one), and the
-    ink colour is set again only after a fill (the header's white text, a stripe, a ward row's own ink)."""
-    ops: list[str] = [drawing.regular.select, drawing.ink]
-    show = drawing.regular.show
-    left, baselines, ink = drawing.left, drawing.baselines, drawing.ink
-    x_name, x_ids, x_refs, x_detail = left[1], left[2], left[3], left[7]
-    first, second = baselines[0], baselines[1]
-    at_number = f"1 0 0 1 {left[0]} {first} Tm ("
-    amount = drawing.amount
-
-    def place(x: str, *texts: str) -> str:
-        # Stacked cells (beneficiary over national ID) continue on the line after their partner's last.
-        cell_lines = [line for text in texts for line in text.split("\n")]
-        return "\n".join(f"1 0 0 1 {x} {baselines[index]} Tm {show(line)}"
-                         for index, line in enumerate(cell_lines))
-
-    for (opens_ward, ward_label, number, name, beneficiary, national_id, order, payout, ordered, paid,
-         difference, detail, lines, single) in rows:
-        if opens_ward:
-            ops += [drawing.ward(ward_label), drawing.regular.select]
-        stripe, rule, move = drawing.row_frame(lines)
-        if number[-1] in "02468":  # every other exception shaded, starting with the second
-            ops += [stripe, rule, f"BT {ink}"]
-        else:
-            ops += [rule, "BT"]
-        if single:  # no cell but the detail wraps: most rows
-            cells = (f"{at_number}{number}) Tj\n1 0 0 1 {x_name} {first} Tm {show(name)}\n"
-                     f"1 0 0 1 {x_ids} {first} Tm {show(beneficiary)}\n"
-                     f"1 0 0 1 {x_ids} {second} Tm {show(national_id)}\n"
-                     f"1 0 0 1 {x_refs} {first} Tm {show(order)}\n"
-                     f"1 0 0 1 {x_refs} {second} Tm {show(payout)}")
-        else:
-            cells = "\n".join((f"{at_number}{number}) Tj", place(x_name, name),
-                               place(x_ids, beneficiary, national_id), place(x_refs, order, payout)))
-        detail_ops = (place(x_detail, detail) if "\n" in detail
-                      else f"1 0 0 1 {x_detail} {first} Tm {show(detail)}")
-        ops += [cells, detail_ops, amount(4, ordered), amount(5, paid), amount(6, difference), "ET", move]
-    return ops

@@ -2,6 +2,12 @@
 
 Not used by the pipeline. The rows look like the core's output (Vietnamese names and details, real ward codes)
 but carry no reconciliation logic: they exist to exercise layout and scale.
+
+By default the details are short Vietnamese phrases that repeat. ``like_core=True`` gives rows shaped like a
+generated national month's instead (``disburse demo`` at the generator's default rates): the codes in the
+proportions reconcile finds them, details in the core's English forms that the PDF translates, carrying
+amounts, dates, wards and identifiers (so nearly every detail is distinct, and half of them wrap in the
+listing), identifiers in the dialects' formats, three- and four-word names, ~480 wards a province.
 """
 
 from __future__ import annotations
@@ -69,10 +75,17 @@ def _amounts(code: Code, ordered: int, rng: random.Random) -> tuple[int | None, 
 
 
 def sample_exceptions(rows: int, *, province_code: str = "79", period: str = "2026-10", seed: int = 7,
-                      wards: int = 24) -> pl.DataFrame:
-    """``rows`` exception rows of one province: EXCEPTION_SCHEMA plus ``full_name`` and ``ward_code``."""
+                      wards: int = 24, like_core: bool = False) -> pl.DataFrame:
+    """``rows`` exception rows of one province: EXCEPTION_SCHEMA plus ``full_name`` and ``ward_code``;
+    shaped like a generated national month's with ``like_core`` (see the module doc)."""
     rng = random.Random(seed)
     ward_codes = _ward_codes(province_code, wards) or ["00000"]
+    schema = {**EXCEPTION_SCHEMA, "full_name": pl.String(), "ward_code": pl.String()}
+    if like_core:
+        core_codes, core_weights = zip(*_CORE_WEIGHTS, strict=True)
+        core = [_core_row(code, province_code, period, index, ward_codes, rng)
+                for index, code in enumerate(rng.choices(core_codes, weights=core_weights, k=rows), start=1)]
+        return pl.DataFrame(core, schema=schema)
     codes, weights = zip(*_CODE_WEIGHTS, strict=True)
     records: list[dict[str, Any]] = []
     for index, code in enumerate(rng.choices(codes, weights=weights, k=rows), start=1):
@@ -91,8 +104,108 @@ def sample_exceptions(rows: int, *, province_code: str = "79", period: str = "20
             "full_name": f"{rng.choice(_FAMILY)} {rng.choice(_MIDDLE)} {rng.choice(_GIVEN)}",
             "ward_code": rng.choice(ward_codes),
         })
-    schema = {**EXCEPTION_SCHEMA, "full_name": pl.String(), "ward_code": pl.String()}
     return pl.DataFrame(records, schema=schema)
+
+
+# Codes in the proportions of a generated national month (5M order lines, 658,590 exceptions).
+_CORE_WEIGHTS: Final[tuple[tuple[Code, int], ...]] = (
+    (Code.UNPAID, 23), (Code.MISSING_RESULT, 23), (Code.LOCATION_MISMATCH, 20), (Code.NAME_MISMATCH, 20),
+    (Code.OVERPAID, 20), (Code.PHANTOM_PAYOUT, 20), (Code.UNDERPAID, 20), (Code.PAID_LATE, 20),
+    (Code.DUPLICATE_PAYOUT, 20), (Code.DUPLICATE_ORDER, 20), (Code.FEE_MISMATCH, 20), (Code.ID_MISMATCH, 10),
+    (Code.PAID_AFTER_DEATH, 10), (Code.PROXY_EXPIRED, 10), (Code.PROXY_UNAUTHORIZED, 10),
+)
+_CORE_AMOUNTS: Final = (750_000, 1_000_000, 500_000, 2_789_000, 1_250_000, 1_394_500, 2_231_200, 4_183_500,
+                        3_346_800, 5_578_000)
+_CORE_FAMILY: Final = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+                       "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Trương", "Lâm", "Mai", "Tạ", "Hà",
+                       "Quách")
+_CORE_MIDDLE: Final = ("Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Quang", "Thu", "Kim", "Thanh", "Xuân",
+                       "Công", "Mỹ", "Bảo")
+_CORE_GIVEN: Final = ("An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Khoa", "Long", "Nam", "Phúc",
+                      "Quân", "Sơn", "Thắng", "Tuấn", "Việt", "Hoa", "Hòa", "Lan", "Mai", "Nga", "Nhung",
+                      "Oanh",
+                      "Phương", "Thảo", "Trang", "Tuyết", "Yến", "Đào", "Giang")
+_ALLOWANCES: Final = ("NCC.LS", "NCC.TB", "NCC.BB", "NCC.CM", "NCC.KT", "BTXH.NCT", "BTXH.TMC", "BTXH.KT")
+_UNPAID_CODES: Final = ("UNPAID_ABSENT", "UNPAID_MOVED", "UNPAID_REFUSED")
+
+
+def _core_name(rng: random.Random) -> str:
+    middle = rng.choice(_CORE_MIDDLE)
+    if rng.random() < 0.12:  # four words: "Trương Văn Đức Phương"
+        middle = f"{middle} {rng.choice(_CORE_MIDDLE)}"
+    return f"{rng.choice(_CORE_FAMILY)} {middle} {rng.choice(_CORE_GIVEN)}"
+
+
+def _core_row(code: Code, province: str, period: str, index: int, wards: list[str],
+              rng: random.Random) -> dict[str, Any]:
+    """One row as reconcile writes it for ``code``: amounts, identifiers and the English detail."""
+    compact = period.replace("-", "")
+    year, month = (int(part) for part in period.split("-"))
+    previous = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+
+    def day(first: int = 1, last: int = 10, of: str = period) -> str:
+        return f"{of}-{rng.randint(first, last):02d}"
+
+    def national_id() -> str:
+        return f"0{rng.randint(10, 96):02d}{rng.randint(0, 999_999_999):09d}"
+
+    other = rng.choice(("19", "48", "68", "75", "79"))
+    ordered: int | None = rng.choice(_CORE_AMOUNTS)
+    paid: int | None = ordered
+    order_id: str | None = f"{province}-{compact}-{rng.randint(1, 1_999_999):07d}"
+    payout_id: str | None = f"BD{province}-{compact}-{index:07d}"
+    if code is Code.UNPAID:
+        paid, detail = 0, f"reported unpaid: {rng.choice(_UNPAID_CODES)} (line {payout_id})"
+        payout_id = None
+    elif code is Code.MISSING_RESULT:
+        paid, payout_id, detail = 0, None, "no payout line covers this order"
+    elif code is Code.LOCATION_MISMATCH:
+        detail = f"paid at ward {rng.choice(wards)}, order's ward {rng.choice(wards)}"
+    elif code is Code.NAME_MISMATCH:
+        detail = f"payout name '{_core_name(rng)}' vs order name '{_core_name(rng)}'"
+    elif code is Code.OVERPAID:
+        assert ordered is not None
+        paid = ordered + rng.choice((1_000, 50_000, 100_000, 250_000, ordered))
+        detail = f"line paid {paid} VND for orders totalling {ordered} VND"
+    elif code is Code.UNDERPAID:
+        assert ordered is not None
+        paid = rng.randrange(0, ordered, 25_000)
+        detail = f"line paid {paid} VND for orders totalling {ordered} VND"
+    elif code is Code.PHANTOM_PAYOUT:
+        ordered, paid = None, 500_000
+        beneficiary = f"{province}-{rng.choice(('NCC', 'BTXH'))}-{rng.randint(9_000_000, 9_999_999)}"
+        detail = f"no open order for beneficiary {beneficiary}"
+        if rng.random() < 0.2:
+            order_id = None
+    elif code is Code.PAID_LATE:
+        detail = f"paid on {day(11, 30)} outside the payment window of {period}"
+    elif code is Code.DUPLICATE_PAYOUT:
+        line = f"BD{province}-{compact}-{rng.randint(1, 500_000):07d}"
+        detail = f"order already paid by line {line} this period"
+    elif code is Code.DUPLICATE_ORDER:
+        paid, payout_id = None, None
+        detail = (f"same national_id and allowance {rng.choice(_ALLOWANCES)} as order(s) "
+                  f"{other}-{compact}-{rng.randint(1, 1_999_999):07d}")
+    elif code is Code.FEE_MISMATCH:
+        tariff = rng.choice((6_600, 9_900, 13_200, 19_523, 15_618))
+        detail = f"reported fee {tariff + rng.choice((500, 1_000, -500))} VND, tariff {tariff} VND"
+    elif code is Code.ID_MISMATCH:
+        detail = f"payout national_id {national_id()} vs order {national_id()}"
+    elif code is Code.PAID_AFTER_DEATH:
+        detail = f"deceased {day(1, 28, previous)}, paid {day()} for period {period}"
+    elif code is Code.PROXY_EXPIRED:
+        detail = f"paid {day()} to proxy whose authorisation ended {day(1, 28, previous)}"
+    else:  # PROXY_UNAUTHORIZED
+        detail = f"paid to proxy {national_id()}; authorised proxy: " + (
+            "(none)" if rng.random() < 0.3 else national_id())
+    return {
+        "province_code": province, "period": period, "code": code.value, "severity": SEVERITY[code],
+        "order_id": order_id, "payout_id": payout_id,
+        "beneficiary_id": f"{province}-{rng.choice(('NCC', 'BTXH'))}-{rng.randint(1, 9_999_999):07d}",
+        "national_id": national_id(), "ordered_vnd": ordered, "paid_vnd": paid,
+        "difference_vnd": None if ordered is None or paid is None else paid - ordered,
+        "detail": detail, "full_name": _core_name(rng), "ward_code": rng.choice(wards),
+    }
 
 
 def sample_summary(exceptions: pl.DataFrame, *, province_code: str = "79", period: str = "2026-10",
