@@ -466,6 +466,8 @@ def _print_reconcile(report: pipeline.ReconcileReport) -> None:
     out.print(f"written to {report.out}:", markup=False, highlight=False)
     for path in report.written:
         out.print(f"  {path.name}", markup=False, highlight=False)
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
 # --- after the run: exceptions, periods, history, integrity -------------------------------------------------

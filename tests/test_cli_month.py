@@ -260,3 +260,20 @@ def test_progress_reports_every_step_of_a_reconcile(officer: Path, month: Path) 
         dones = [d for d, _ in steps]
         assert dones == sorted(dones) and steps[-1][0] == steps[-1][1]
     assert any(doing == "writing exceptions.csv" for *_, doing in seen)
+
+
+def test_more_exceptions_than_a_sheet_holds_give_no_truncated_workbook(
+    officer: Path, month: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Excel holds 1,048,575 rows under a header: beyond that the export is left out, said so, never cut."""
+    from disburse.reports import xlsx
+
+    ok("import", "orders", str(month / "orders.csv"))
+    ok("import", "events", str(month / "events.csv"))
+    import_payouts(month)
+    monkeypatch.setattr(xlsx, "MAX_DATA_ROWS", 10)  # a sheet of 10 rows stands for Excel's limit
+    printed = ok("reconcile", "--period", PERIOD, "--out", "out")
+    rows = pl.read_csv(officer / "out" / "exceptions.csv", infer_schema=False).height
+    assert rows > 10
+    assert not (officer / "out" / "exceptions.xlsx").exists()
+    assert f"exceptions.xlsx was not written: {rows:,} exceptions" in " ".join(printed.split())

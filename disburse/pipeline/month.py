@@ -27,9 +27,9 @@ from disburse.pipeline.imports import (
 from disburse.pipeline.settings import check_period, current_user
 from disburse.reconcile import reconcile
 from disburse.reports import files as report_files
+from disburse.reports import xlsx
 from disburse.reports.pdf import RunInfo, render_national_pdf
 from disburse.reports.pdf_pool import PdfPool, ProvincePdf, pdf_workers
-from disburse.reports.xlsx import write_exceptions_xlsx
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class ReconcileReport:
     written: list[Path]
     summary: pl.DataFrame
     exceptions: pl.DataFrame
+    notes: tuple[str, ...] = ()  # what the officer must know about the outputs (a file not written)
 
 
 def reconcile_period(
@@ -82,9 +83,15 @@ def reconcile_period(
     named = report_files.with_names(exceptions, all_orders, inp.payouts)
     run = RunInfo(period=period, run_id=receipt.run_id, generated_at=generated_at or datetime.now(UTC))
     targets = _report_targets(out, run, by_code, summary, exceptions, named)
+    notes: tuple[str, ...] = ()
+    if named.height > xlsx.MAX_DATA_ROWS:
+        notes = (
+            f"exceptions.xlsx was not written: {named.height:,} exceptions are more than one Excel sheet "
+            f"holds ({xlsx.MAX_DATA_ROWS:,}); exceptions.csv lists every one.",
+        )
     written = _write_targets(targets, lambda done, message: progress(job, done, 3 + len(targets), message))
     progress(job, 3 + len(targets), 3 + len(targets), "done")
-    return ReconcileReport(period, receipt.run_id, receipt.created, out, written, summary, exceptions)
+    return ReconcileReport(period, receipt.run_id, receipt.created, out, written, summary, exceptions, notes)
 
 
 def _make_folder(out: Path) -> None:
@@ -116,8 +123,13 @@ def _report_targets(
     targets: list[tuple[Path, Writer]] = [
         (out / "exceptions.csv", lambda p: report_files.write_exceptions_csv(p, exceptions)),
         (out / "summary.json", lambda p: report_files.write_summary_json(p, document)),
-        (out / "exceptions.xlsx", lambda p: write_exceptions_xlsx(p, named, created=run.generated_at)),
     ]
+    if named.height <= xlsx.MAX_DATA_ROWS:  # never a truncated workbook (reconcile_period says why)
+        xlsx_file = (
+            out / "exceptions.xlsx",
+            lambda p: xlsx.write_exceptions_xlsx(p, named, created=run.generated_at),
+        )
+        targets.append(xlsx_file)
     for row in summary.iter_rows(named=True):  # one PDF per province: five rows, not a hot path
         rows = named.filter(pl.col("province_code") == row["province_code"])
         if rows.is_empty():

@@ -41,6 +41,7 @@ _SHEET_PART: Final = "xl/worksheets/sheet1.xml"
 _SHEET_LEVEL: Final = 1  # deflate level of the sheet part; the other parts are a few kB, at zlib's default
 _ZIP32_LIMIT: Final = (1 << 31) - 1  # zipfile's limit for an entry written without ZIP64 extensions
 _SHEET_ROWS: Final = 1_048_576  # Excel's rows in a sheet, the header's included
+MAX_DATA_ROWS: Final = _SHEET_ROWS - 1  # exceptions one sheet can hold under its header
 
 
 def _widths(frame: pl.DataFrame) -> list[int]:
