@@ -124,3 +124,93 @@ def test_load(benchmark: BenchmarkFixture, files: dict[str, Path], dialect: str,
     )
     assert loaded.rejects.is_empty(), loaded.rejects.head()
     assert loaded.frame.height == ROWS
+
+
+# --- orders files (``load_orders``) against a bare ``polars.read_csv`` of the same file (goal: 2.5x) ---
+#
+# Self-contained: its own settings and imports. Rows from ``BENCH_LOADER_ROWS`` as above (orders written
+# column-wise: 2 % arrears lines covering two months, 6 % with a proxy), or the file ``BENCH_ORDERS_FILE``
+# (e.g. a national sample: /tmp/disburse-bench-cache/national-rows1000000-seed1/2026-09/orders.csv).
+# Run: .venv/bin/pytest benchmarks/test_bench_loaders.py -k orders --benchmark-only
+
+ORDERS_ROWS = int(os.environ.get("BENCH_LOADER_ROWS", "200000"))
+ORDERS_ROUNDS = int(os.environ.get("BENCH_LOADER_ROUNDS", "5"))
+ORDERS_FILE = os.environ.get("BENCH_ORDERS_FILE")
+NAMES_FOR_ORDERS = ["Nguyễn Văn An", "Trần Thị Hoà", "Lê Đức Thịnh", "Phạm Thị Ễnh", "Đặng Quốc Việt"]
+
+
+def orders_frame(n: int) -> pl.DataFrame:
+    """n canonical orders of 2026-10 built column-wise (no Python loop over rows)."""
+    from disburse.schema import ORDER_SCHEMA
+
+    i = pl.int_range(0, n, dtype=pl.Int64, eager=True)
+    wards = ward_codes()
+    names = pl.Series(NAMES_FOR_ORDERS)
+    province = pl.Series(["79", "48", "75", "19", "68"]).gather(i % 5)
+    arrears = i % 50 == 7
+    proxy = i % 16 == 3
+    return (
+        pl.DataFrame({"i": i, "province": province})
+        .select(
+            pl.format("{}-202610-{}", "province", pl.col("i").cast(pl.String).str.zfill(7)).alias("order_id"),
+            pl.lit("2026-10").alias("period"),
+            pl.col("province").alias("province_code"),
+            wards.gather(i * 7 % wards.len()).alias("ward_code"),
+            pl.format("{}-NCC-{}", "province", pl.col("i").cast(pl.String).str.zfill(7)).alias(
+                "beneficiary_id"
+            ),
+            (pl.col("i") + 1_000_000_000).cast(pl.String).str.zfill(12).alias("national_id"),
+            (names.gather(i % len(NAMES_FOR_ORDERS)) + " " + (i % 997).cast(pl.String)).alias("full_name"),
+            (pl.date(1930, 1, 1) + pl.duration(days=pl.col("i") * 37 % 30_000)).alias("birth_date"),
+            pl.when(pl.col("i") % 3 == 0).then(pl.lit("NCC")).otherwise(pl.lit("BTXH")).alias("program"),
+            pl.when(pl.col("i") % 3 == 0)
+            .then(pl.lit("NCC.TB"))
+            .otherwise(pl.lit("BTXH.NCT"))
+            .alias("allowance_code"),
+            (500_000 + pl.col("i") % 10 * 250_000).alias("amount_vnd"),
+            pl.when(pl.lit(arrears))
+            .then(pl.lit(["2026-09", "2026-10"]))
+            .otherwise(pl.lit(["2026-10"]))
+            .alias("covers"),
+            pl.when(pl.lit(proxy))
+            .then((pl.col("i") + 2_000_000_000).cast(pl.String).str.zfill(12))
+            .alias("proxy_national_id"),
+            pl.when(pl.lit(proxy)).then(pl.lit("Trần Văn Bình")).alias("proxy_name"),
+            pl.when(pl.lit(proxy)).then(pl.date(2027, 6, 30)).alias("proxy_valid_until"),
+        )
+        .cast(pl.Schema(ORDER_SCHEMA))
+    )
+
+
+@pytest.fixture(scope="module")
+def orders_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if ORDERS_FILE:
+        return Path(ORDERS_FILE)
+    from disburse.fixtures.dialects import write_orders
+
+    path = tmp_path_factory.mktemp("bench_orders") / "orders.csv"
+    write_orders(orders_frame(ORDERS_ROWS), path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["bare", "load"], ids=["orders-bare", "orders-load"])
+def test_load_orders(benchmark: BenchmarkFixture, orders_file: Path, kind: str) -> None:
+    from disburse.loaders.orders import load_orders
+
+    lines = pl.scan_csv(orders_file, infer_schema=False).select(pl.len()).collect().item()
+    benchmark.group = f"load:orders ({lines} rows)"
+    if kind == "bare":
+        benchmark.name = "bare polars.read_csv [orders]"
+
+        def read() -> pl.DataFrame:
+            return pl.read_csv(orders_file, infer_schema=False)
+
+        frame = benchmark.pedantic(read, rounds=ORDERS_ROUNDS, warmup_rounds=1)  # type: ignore[no-untyped-call]
+        assert frame.height == lines
+        return
+    benchmark.name = "load_orders"
+    loaded = benchmark.pedantic(  # type: ignore[no-untyped-call]
+        load_orders, args=(orders_file,), rounds=ORDERS_ROUNDS, warmup_rounds=1
+    )
+    assert loaded.rejects.is_empty(), loaded.rejects.head()
+    assert loaded.frame.height == lines

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -13,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from disburse.errors import InputError
 from disburse.fixtures.dialects import payout_filename, write_payouts
+from disburse.loaders import payouts, read
 from disburse.loaders.parse import ward_codes
 from disburse.loaders.payouts import load_payouts
 from disburse.profile import ProvinceProfile, all_profiles
@@ -326,6 +329,13 @@ def test_header_only_file_has_no_lines(tmp_path: Path) -> None:
         load_payouts(path, profile, PERIOD)
 
 
+def test_footer_without_lines_has_no_lines(tmp_path: Path) -> None:
+    profile = all_profiles()["hcm"]
+    path = write(tmp_path, profile, canonical(profile).clear(), (0, 0))
+    with pytest.raises(InputError, match="no payout lines"):
+        load_payouts(path, profile, PERIOD)
+
+
 def test_header_missing_columns(tmp_path: Path) -> None:
     profile, _, path = hcm_file(tmp_path)
     tamper(path, "Số CCCD", "CCCD")
@@ -401,3 +411,76 @@ def test_nfd_and_old_tone_placement_status_words_are_understood(tmp_path: Path) 
     loaded = load_payouts(path, profile, PERIOD)
     assert loaded.rejects.is_empty()
     assert loaded.frame["status"][1] == "PAID_PROXY"
+
+
+# --- the fast path of CSV files (``payouts._load_tidy``) gives exactly what the full path gives ---
+
+CSV_DIALECTS = [d for d in DIALECTS if all_profiles()[d].container == "csv"]
+
+
+def _nfd(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("full_name").str.normalize("NFD"))
+
+
+def _cell(column: str, row: int, value: object) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    def change(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+        )
+
+    return change
+
+
+# variant -> (change to the canonical lines, whether the fast path takes the file)
+FAST_VARIANTS: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], bool]] = {
+    "as-written": (lambda frame: frame, True),
+    "nfd-names": (_nfd, True),
+    "unsorted-ids": (lambda frame: frame.reverse(), True),
+    "non-ascii-id": (_cell("beneficiary_id", 2, "79-NCC-Đ01"), True),
+    "name-double-space": (_cell("full_name", 1, "Trần  Thị Hoà"), False),
+    "name-nbsp": (_cell("full_name", 1, "Trần\u00a0Thị Hoà"), False),
+    "mark-without-letter": (_cell("full_name", 5, "Võ Thị X\u0301"), False),  # NFC keeps it decomposed
+    "padded-id": (_cell("payout_id", 3, " GD-padded"), False),
+    "empty-order-ref": (_cell("order_ref", 2, ""), False),
+    "spaced-pipe": (_cell("order_ref", 3, "79-202609-0000004 | 79-202610-0000004"), False),
+    "national-id-lost-zero": (_cell("national_id", 0, "1234567890"), False),
+    "national-id-plus": (_cell("national_id", 0, "+12345678"), False),
+    "duplicate-id": (lambda frame: frame.with_columns(pl.col("payout_id").gather([0, 1, 2, 3, 0, 5])), False),
+    "paid-zero": (_cell("amount_paid_vnd", 0, 0), False),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(FAST_VARIANTS))
+@pytest.mark.parametrize("dialect", CSV_DIALECTS)
+def test_fast_path_gives_what_the_full_path_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dialect: str, variant: str
+) -> None:
+    profile = all_profiles()[dialect]
+    change, fast = FAST_VARIANTS[variant]
+    frame = change(canonical(profile))
+    path = write(tmp_path, profile, frame, sums(frame))
+    taken: list[bool] = []
+    tidy = payouts._load_tidy
+
+    def spy(*args: Any) -> Any:
+        result = tidy(*args)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(payouts, "_load_tidy", spy)
+    loaded = load_payouts(path, profile, PERIOD)
+    assert taken == [fast]
+    monkeypatch.setattr(payouts, "_load_tidy", lambda *args: None)
+    full = load_payouts(path, profile, PERIOD)
+    assert_frame_equal(loaded.frame, full.frame)
+    assert_frame_equal(loaded.rejects, full.rejects)
+    assert_frame_equal(loaded.control_totals, full.control_totals)
+    assert loaded.sha256 == full.sha256
+
+
+def test_header_is_read_from_a_head_cut_inside_a_letter() -> None:
+    """The dictionary columns are chosen from the file's first 64 KiB, which may end inside a UTF-8
+    letter: that must not cost the fast path."""
+    head = "Mã GD;Số tiền\nGD1;1.000\nGD2;Tr".encode() + "ầ".encode()[:2]
+    options = {"separator": ";", "infer_schema": False, "skip_rows": 0, "has_header": True}
+    assert read._head_columns(head, options) == ("Mã GD", "Số tiền")

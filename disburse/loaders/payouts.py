@@ -8,11 +8,27 @@ import polars as pl
 
 from disburse.errors import InputError
 from disburse.loaders import parse
-from disburse.loaders.clean import has_padding, strip_all
+from disburse.loaders.clean import (
+    NFC_SUSPECTS,
+    chunked_like,
+    clean,
+    has_padding,
+    start_composing,
+    strip_all,
+)
 from disburse.loaders.columns import resolve_headers, split_footer
 from disburse.loaders.model import LoadedPayouts
 from disburse.loaders.parse import Parsed
-from disburse.loaders.read import ROW, RawTable, TypedKind, drop_blank_rows, read_csv, read_xlsx
+from disburse.loaders.read import (
+    ROW,
+    CsvCells,
+    RawTable,
+    TypedKind,
+    drop_blank_rows,
+    raw_table,
+    read_csv_cells,
+    read_xlsx,
+)
 from disburse.loaders.rejects import Check, field_check, split
 from disburse.loaders.scope import check_payout_scope
 from disburse.profile import ProvinceProfile
@@ -54,8 +70,8 @@ def _typed_fields(profile: ProvinceProfile) -> dict[str, TypedKind]:
 _TEXT_FIELDS = ("payout_id", "order_ref", "beneficiary_id", "full_name", "post_office_code")
 
 
-def _read(path: Path, profile: ProvinceProfile) -> RawTable:
-    if profile.container == "csv":
+def _read(path: Path, profile: ProvinceProfile, cells: CsvCells | None) -> RawTable:
+    if cells is not None:
 
         def text_headers(headers: tuple[str, ...]) -> list[str]:
             found = resolve_headers(headers, profile.columns, path.name, optional=profile.columns.values())
@@ -71,14 +87,7 @@ def _read(path: Path, profile: ProvinceProfile) -> RawTable:
             _build_parsers(found, None, profile, pl.DataFrame(), recorder)
             return recorder.questions
 
-        return read_csv(
-            path,
-            encoding=profile.encoding,
-            delimiter=profile.delimiter,
-            header_row=profile.header_row,
-            nfc_columns=text_headers,
-            questions=questions,
-        )
+        return raw_table(cells, nfc_columns=text_headers, questions=questions)
     typed = _typed_fields(profile)
 
     def typed_headers(headers: tuple[str, ...]) -> dict[str, TypedKind]:
@@ -225,20 +234,7 @@ def _fast_lines(
         body.lazy()
         .with_columns(values)
         .select(
-            *[
-                (
-                    pl.lit(profile.province_code)
-                    if f == "province_code"
-                    else pl.lit(period)
-                    if f == "period"
-                    else pl.col(_field(f))
-                    if f in headers
-                    else pl.lit(None)
-                )
-                .cast(dtype, strict=True)
-                .alias(f)
-                for f, dtype in PAYOUT_SCHEMA.items()
-            ],
+            *_canonical(headers, profile, period),
             pl.any_horizontal([flag.fill_null(False) for flag in flags]).alias("__bad"),
         )
         .collect()
@@ -248,6 +244,24 @@ def _fast_lines(
     return out.drop("__bad")
 
 
+def _canonical(headers: dict[str, str], profile: ProvinceProfile, period: str) -> list[pl.Expr]:
+    """PAYOUT_SCHEMA's columns, in order and type, from the parsed fields (under their private names)."""
+    return [
+        (
+            pl.lit(profile.province_code)
+            if f == "province_code"
+            else pl.lit(period)
+            if f == "period"
+            else pl.col(_field(f))
+            if f in headers
+            else pl.lit(None)
+        )
+        .cast(dtype, strict=True)
+        .alias(f)
+        for f, dtype in PAYOUT_SCHEMA.items()
+    ]
+
+
 def load_payouts(
     path: Path, profile: ProvinceProfile, period: str, *, check_scope: bool = False
 ) -> LoadedPayouts:
@@ -255,14 +269,17 @@ def load_payouts(
     (once per problem) in ``rejects``; a footer carrying control totals goes to ``control_totals``.
     ``check_scope``: InputError when most lines are of another province or period (see ``scope``)."""
     path = Path(path)
-    raw = _read(path, profile)
-    headers = resolve_headers(raw.headers, profile.columns, path.name, optional=_OPTIONAL_HEADERS)
-    headers.pop("row_number", None)
-    body = drop_blank_rows(raw.frame, raw.headers)
-    loaded = _load_lines(body, raw, headers, profile, period, raw.answers)
-    if loaded.rejects.height and has_padding(loaded.rejects.get_column("value").drop_nulls()):
-        # Cells padded with spaces: read them trimmed rather than reject them (the rare, slower path).
-        loaded = _load_lines(strip_all(body), raw, headers, profile, period, None)
+    cells = _read_cells(path, profile) if profile.container == "csv" else None
+    loaded = _load_tidy(cells, profile, period) if cells is not None else None
+    if loaded is None:
+        raw = _read(path, profile, cells)
+        headers = resolve_headers(raw.headers, profile.columns, path.name, optional=_OPTIONAL_HEADERS)
+        headers.pop("row_number", None)
+        body = drop_blank_rows(raw.frame, raw.headers)
+        loaded = _load_lines(body, raw, headers, profile, period, raw.answers)
+        if loaded.rejects.height and has_padding(loaded.rejects.get_column("value").drop_nulls()):
+            # Cells padded with spaces: read them trimmed rather than reject them (the rare, slower path).
+            loaded = _load_lines(strip_all(body), raw, headers, profile, period, None)
     if check_scope and loaded.rejects.is_empty():
         check_payout_scope(loaded, profile, period)
     return loaded
@@ -346,3 +363,240 @@ def _load_lines(
     if footer_rejects.height:
         rejects = pl.concat([rejects, footer_rejects]).sort("row", maintain_order=True)
     return LoadedPayouts(source=path, sha256=raw.sha256, frame=frame, rejects=rejects, control_totals=totals)
+
+
+# --- CSV files without a problem, fast ---
+
+# Fields whose cells repeat from line to line (tariff amounts, the days of the payment window, a handful of
+# statuses, the province's wards and post offices, the few proxies): a CSV is read with them
+# dictionary-encoded, so that each distinct cell is parsed once.
+_DICTIONARY_FIELDS = (
+    "amount_paid_vnd",
+    "fee_vnd",
+    "paid_on",
+    "status",
+    "receiver_national_id",
+    "ward_code",
+    "post_office_code",
+)
+# A name this matches is changed by the full path: runs of white space (``parse.name``), a mark to compose
+# (``clean``). One regex pass (over the composed names, for names written decomposed).
+_UNTIDY_NAME = rf"\s\s|[^\S ]|{NFC_SUSPECTS}"
+
+
+def _read_cells(path: Path, profile: ProvinceProfile) -> CsvCells:
+    def dictionary(headers: tuple[str, ...]) -> list[str]:
+        try:
+            found = resolve_headers(headers, profile.columns, path.name, optional=profile.columns.values())
+        except InputError:
+            return []  # reported by the full path, in its order
+        return [found[f] for f in _DICTIONARY_FIELDS if f in found]
+
+    return read_csv_cells(
+        path,
+        encoding=profile.encoding,
+        delimiter=profile.delimiter,
+        header_row=profile.header_row,
+        dictionary=dictionary,
+    )
+
+
+def _load_tidy(cells: CsvCells, profile: ProvinceProfile, period: str) -> LoadedPayouts | None:
+    """The usual file, loaded fast: no cell to trim, none to reject, no payout_id twice. Each test here is a
+    cheap proof that the full path (``_load_lines``) would keep a cell as it stands, or give it the value
+    computed here: the dictionary-encoded columns go through the full path's parsers once per distinct
+    cell, the other columns are tested in one parallel pass over the lines. None as soon as a test fails:
+    the full path then works on the same cells, so both paths always give the same result."""
+    frame, source = cells.frame, cells.path.name
+    headers = _tidy_headers(frame, profile, source)
+    split = _split_tidy_footer(cells, headers, profile) if headers is not None else None
+    if headers is None or split is None:
+        return None
+    body, footer = split
+    if body.height == 0 or any(body.get_column(headers[f]).null_count() for f in _REQUIRED if f in headers):
+        return None
+    tables: dict[str, pl.Series] = {}
+    for f, h in headers.items():
+        table = _distinct_values(f, h, frame.schema[h], profile) if f in _DICTIONARY_FIELDS else None
+        if table is not None:
+            tables[f] = table
+        elif f in _DICTIONARY_FIELDS:
+            return None
+    decomposed = _decomposed_names(body, headers)
+    lines = _tidy_lines(body, headers, tables)
+    if lines is None or not _tidy(lines, headers, not decomposed) or not _status_ok(body, headers, tables):
+        return None
+    if decomposed:  # composed only now: a file the full path takes would compose them again
+        names, untidy = start_composing(body.get_column(headers["full_name"]), _UNTIDY_NAME)()
+        if untidy:
+            return None
+        lines = lines.with_columns(names.alias(_field("full_name")))
+    out = lines.select(_canonical(headers, profile, period))
+    parsers: dict[str, Parsed] = {}
+    if footer is not None:
+        probe = parse.Probe(footer, {})
+        money = [f for f in ("amount_paid_vnd", "fee_vnd") if f in headers]
+        parsers = {f: _parser(f, pl.col(headers[f]), None, profile, footer, headers[f], probe) for f in money}
+    totals, footer_rejects = _control_totals(footer, out, headers, parsers, profile, period, source)
+    if footer_rejects.height:
+        return None
+    return LoadedPayouts(
+        source=cells.path, sha256=cells.sha256, frame=out, rejects=footer_rejects, control_totals=totals
+    )
+
+
+def _tidy_headers(frame: pl.DataFrame, profile: ProvinceProfile, source: str) -> dict[str, str] | None:
+    """field -> header, if the fast path applies: the dictionary fields read as such, the others as text."""
+    try:
+        headers = resolve_headers(tuple(frame.columns), profile.columns, source, optional=_OPTIONAL_HEADERS)
+    except InputError:
+        return None
+    headers.pop("row_number", None)
+    dtypes = frame.schema
+    if (
+        profile.name_encoding != "unicode"
+        or "status" not in headers
+        or "amount_paid_vnd" not in headers
+        or any(
+            not isinstance(dtypes[h], pl.Categorical) if f in _DICTIONARY_FIELDS else dtypes[h] != pl.String
+            for f, h in headers.items()
+        )
+    ):
+        return None
+    return headers
+
+
+def _split_tidy_footer(
+    cells: CsvCells, headers: dict[str, str], profile: ProvinceProfile
+) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
+    """(lines, footer row or None) as ``drop_blank_rows`` and ``split_footer`` would give them, or None
+    unless every line fills the columns a footer leaves empty and the footer, if any, is the last line."""
+    frame = cells.frame
+    gaps = [headers[f] for f in ("beneficiary_id", "national_id", "full_name", "status") if f in headers]
+    n = frame.height
+    if not gaps or n == 0:
+        return None
+    gappy = frame.select(pl.any_horizontal([pl.col(g).is_null() for g in gaps]).arg_true()).to_series()
+    if gappy.len() == 0:
+        return frame, None
+    label = profile.control_footer.label if profile.control_footer else None
+    if label is None or gappy.len() > 1 or gappy[0] != n - 1:
+        return None  # lines without a needed cell (or blank): rejected (dropped) by the full path
+    texts = [headers[f] for f in _TEXT_FIELDS if f in headers]
+    last = (
+        frame.slice(n - 1)
+        .with_columns([pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t != pl.String])
+        .with_row_index(ROW, offset=cells.header_row + n)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
+    # ``clean`` decides per column: with no cell to trim or empty anywhere (the lines are tested for that
+    # in ``_tidy``) it treats the footer's cells alone as it treats them in the whole column
+    if last.select(pl.any_horizontal([_untidy(pl.col(c)) for c in texts]).fill_null(False)).item():
+        return None
+    _, footer = split_footer(clean(last, texts), tuple(frame.columns), label, gaps)
+    if footer is None:
+        return None
+    return frame.slice(0, n - 1), footer
+
+
+def _distinct_values(
+    field: str, header: str, dtype: pl.DataType, profile: ProvinceProfile
+) -> pl.Series | None:
+    """The value of each distinct cell of a dictionary-encoded column, indexed by its code; null where the
+    full path rejects the cell. None if ``clean`` would change some cell (kept-as-is text)."""
+    assert isinstance(dtype, pl.Categorical)
+    # the column's own categories (its distinct cells), in code order
+    distinct = pl.DataFrame({header: dtype.categories.to_series()})
+    raw = pl.col(header)
+    if (
+        field in _TEXT_FIELDS
+        and distinct.select((_untidy(raw) | raw.str.contains(NFC_SUSPECTS)).any()).item()
+    ):
+        return None
+    parsed = _parser(field, raw, None, profile, distinct, header, parse.Probe(distinct, {}))
+    return distinct.select(pl.when(parsed.reason.is_null()).then(parsed.value)).to_series()
+
+
+def _decomposed_names(body: pl.DataFrame, headers: dict[str, str]) -> bool:
+    """Whether the names are written decomposed (NFD, cp1258), judging by the first ones: then they are
+    composed, else only tested (``_tidy``)."""
+    header = headers.get("full_name")
+    return header is not None and bool(body.get_column(header).head(1000).str.contains(NFC_SUSPECTS).any())
+
+
+def _tidy_lines(
+    body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Series]
+) -> pl.DataFrame | None:
+    """The lines' fields under their private names: text cells as read, dictionary codes turned into values
+    (chunked like the text columns: polars realigns misaligned chunks on every select). None if some cell
+    has no value."""
+    gathered = body.select(
+        [pl.lit(t).gather(pl.col(headers[f]).to_physical()).alias(_field(f)) for f, t in tables.items()]
+    )
+    if any(
+        gathered.get_column(_field(f)).null_count() != body.get_column(headers[f]).null_count()
+        for f in tables
+    ):
+        return None
+    chunks = body.get_column(headers["payout_id"]).chunk_lengths()
+    text = body.select([pl.col(h).alias(_field(f)) for f, h in headers.items() if f not in tables])
+    return text.hstack([chunked_like(s, chunks) for s in gathered.get_columns()])
+
+
+def _untidy(cell: pl.Expr) -> pl.Expr:
+    """A cell that ``clean`` would change (trim; empty -> null) in a kept-as-is text column."""
+    return cell.str.starts_with(" ") | cell.str.ends_with(" ") | (cell.str.len_bytes() == 0)
+
+
+def _tidy(lines: pl.DataFrame, headers: dict[str, str], names: bool) -> bool:
+    """Whether the full path would take every text cell of ``lines`` as it stands (``names``: the names'
+    inner text too, else only their ends) and find no payout_id twice. One parallel pass, one test a column
+    (a regex costs about 30 ns a cell whatever its pattern, the cheap tests 1-10 ns); the costly follow-up
+    only where a cheap test fails."""
+    col = {f: pl.col(_field(f)) for f in headers}
+    ids = [f for f in ("payout_id", "beneficiary_id") if f in headers]
+    ends = [*ids, "full_name"] if "full_name" in headers and not names else ids
+    tests = {
+        # empty, or a space to trim at either end (``< "!"`` compares the views' inline prefix: cheap; it
+        # also takes other leading control characters, which only sends such a file the full way)
+        **{f"edge:{f}": ((col[f] < "!") | col[f].str.ends_with(" ")).any() for f in ends},
+        **{f"ascii:{f}": (col[f].str.len_bytes() != col[f].str.len_chars()).any() for f in ids},
+        "unsorted": (col["payout_id"].slice(1) <= col["payout_id"].slice(0, lines.height - 1)).any(),
+    }
+    if "order_ref" in headers:  # also spaces around "|" (``_parser``)
+        tests["order_ref"] = col["order_ref"].str.contains(rf"^$|^ | $|\s\||\|\s|{NFC_SUSPECTS}").any()
+    if names and "full_name" in headers:
+        tests["full_name"] = col["full_name"].str.contains(rf"^$|^ | $|{_UNTIDY_NAME}").any()
+    if "national_id" in headers:
+        # 9 or 12 ASCII digits, normal: kept as it stands. An unsigned cast reads ASCII digits after an
+        # optional "+", which ``>= "0"`` excludes; cheaper than the regex.
+        nid = col["national_id"]
+        size = nid.str.len_bytes()
+        digits = nid.cast(pl.UInt64, strict=False).is_not_null() & (nid >= "0")
+        tests["national_id"] = ~(((size == 9) | (size == 12)) & digits).all()
+    found = lines.select(**tests).row(0, named=True)
+    if any(found[f"edge:{f}"] for f in ends) or any(
+        found.get(f) for f in ("order_ref", "full_name", "national_id")
+    ):
+        return False
+    if any(found[f"ascii:{f}"] and parse.any_row(lines, col[f].str.contains(NFC_SUSPECTS)) for f in ids):
+        return False
+    return not (found["unsorted"] and has_duplicates(lines.get_column(_field("payout_id"))))
+
+
+def _status_ok(body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Series]) -> bool:
+    """``_status_checks`` find no line at fault, asked of each distinct (status, amount, date missing)
+    combination of the lines' codes rather than of each line."""
+    status, amount = (pl.col(headers[f]).to_physical() for f in ("status", "amount_paid_vnd"))
+    undated = pl.col(headers["paid_on"]).is_null() if "paid_on" in headers else pl.lit(False)
+    n_amounts = tables["amount_paid_vnd"].len()
+    wide = pl.UInt32 if 2 * tables["status"].len() * n_amounts < 2**32 else pl.UInt64  # narrow hashes faster
+    key = (status.cast(wide) * n_amounts + amount.cast(wide)) * 2 + undated.cast(wide)
+    k = pl.col("k")
+    combos = body.select(key.unique().alias("k")).select(
+        pl.lit(tables["status"]).gather(k // 2 // n_amounts).alias(_field("status")),
+        pl.lit(tables["amount_paid_vnd"]).gather(k // 2 % n_amounts).alias(_field("amount_paid_vnd")),
+        pl.when(k % 2 == 0).then(pl.lit(True)).alias(_field("paid_on")),  # null: the line has no date
+    )
+    flags = [c.flag for c in _status_checks({**headers, "paid_on": _field("paid_on")}) if c.flag is not None]
+    return not combos.select(pl.any_horizontal(flags).fill_null(False).any()).item()
