@@ -546,3 +546,23 @@ def test_a_pdf_a_worker_cannot_write_fails_as_in_one_process(
         assert (out / "first.txt").exists() and not (out / "last.txt.partial").exists()
     assert messages[0] == messages[1]
     assert "cannot be written (No such file or directory)" in messages[0]
+
+
+def test_a_pdf_whose_worker_died_is_written_by_the_main_process(tmp_path: Path) -> None:
+    """A worker killed by the system (out of memory) breaks the pool: the file is rendered here instead of
+    ending the reconcile with a BrokenProcessPool error."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from disburse.pipeline.month import _waiting_for
+
+    died: Future[None] = Future()
+    died.set_exception(BrokenProcessPool("a worker was killed"))
+    target = tmp_path / "discrepancies.pdf.partial"
+    _waiting_for(died, lambda path: path.write_bytes(b"%PDF"))(target)
+    assert target.read_bytes() == b"%PDF"
+
+    failed: Future[None] = Future()
+    failed.set_exception(OSError("disk full"))
+    with pytest.raises(OSError, match="disk full"):
+        _waiting_for(failed, lambda path: path.write_bytes(b"%PDF"))(tmp_path / "other.pdf.partial")

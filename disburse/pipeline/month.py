@@ -6,6 +6,7 @@ import functools
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,7 +192,7 @@ def _write_targets(targets: list[tuple[Path, Writer]], progress: Callable[[int, 
             for index in sorted(pooled - renamed):
                 target = targets[index][0]
                 progress(done, f"writing {target.name}")
-                write_target(target, [], _waiting_for(futures[index]))
+                write_target(target, [], _waiting_for(futures[index], targets[index][1]))
                 renamed.add(index)
                 done += 1
     except BaseException:
@@ -205,11 +206,15 @@ def _write_targets(targets: list[tuple[Path, Writer]], progress: Callable[[int, 
     return [target for target, _ in targets]
 
 
-def _waiting_for(future: Future[None]) -> Writer:
-    """A writer whose file a worker is writing: it waits for the worker and raises its error."""
+def _waiting_for(future: Future[None], write: Writer) -> Writer:
+    """A writer whose file a worker is writing: it waits for the worker and raises its error, or writes the
+    file itself when the worker died (killed by the system, out of memory) rather than failed."""
 
-    def wait(_: Path) -> None:
-        future.result()
+    def wait(path: Path) -> None:
+        try:
+            future.result()
+        except BrokenProcessPool:
+            write(path)
 
     return wait
 
