@@ -271,3 +271,27 @@ def test_re_running_an_earlier_period_makes_the_later_run_new(ledger: Ledger) ->
     second = ledger.record_run(OCT, {}, ids, result(OCT, outs[1:]), user="t")
     assert second.created and second.run_id != first.run_id
     assert ledger.verify() == []
+
+
+def test_a_key_reported_twice_by_one_run_is_one_case(ledger: Ledger) -> None:
+    rows = _import_month(ledger, OCT)
+    _, ids = ledger.reconcile_input(OCT, {})
+    missing = [
+        exception("MISSING_RESULT", OCT, "79", str(row["order_id"]), None, ordered_vnd=int(row["amount_vnd"]))  # type: ignore[call-overload]
+        for row in rows[1:]
+    ]
+    # Repeated (the GROUP BY path) and unique keys (the plain insert) both give one case per identity.
+    repeated = result(OCT, [], [*missing, missing[0]])
+    ledger.record_run(OCT, {"amount_tolerance_vnd": None}, ids, repeated, user="t")
+    cases = ledger.exceptions(period=OCT)
+    assert sorted(cases["order_id"].to_list()) == sorted(str(r["order_id"]) for r in rows[1:])
+
+    again = result(
+        OCT, [], [*missing, exception("MISSING_RESULT", OCT, "79", str(rows[0]["order_id"]), None)]
+    )
+    ledger.record_run(OCT, {"amount_tolerance_vnd": 5}, ids, again, user="t")  # another run, same batches
+    cases = ledger.exceptions(period=OCT)
+    assert cases.height == 3
+    assert cases.filter(pl.col("order_id") == str(rows[0]["order_id"]))["first_run_id"].item() > int(
+        cases["first_run_id"].min()  # type: ignore[arg-type]
+    )

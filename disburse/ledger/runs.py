@@ -113,7 +113,8 @@ def record_run(
     keyed = exceptions.with_columns(exception_cases.key_expr())
     bulk.insert_frame(conn, EXCEPTION_TABLE[0], keyed, EXCEPTION_STORE_SCHEMA, prefix=prefix)
     bulk.insert_frame(conn, SUMMARY_TABLE[0], summary, SUMMARY_SCHEMA, prefix=prefix, line_no=None)
-    exception_cases.open_cases(conn, run_id)
+    keys_unique = keyed.get_column("exception_key").n_unique() == keyed.height
+    exception_cases.open_cases(conn, run_id, keys_unique=keys_unique)
     crashpoints.reached("run.exceptions")
 
     reversals = journal.reverse_run(conn, previous, run_id, user=user) if previous is not None else []
