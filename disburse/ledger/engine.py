@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -91,9 +91,12 @@ def check_reachable(engine: Engine) -> None:
         ) from exc
 
 
-# Errors of the drivers themselves: the bulk path uses the raw DBAPI connections, outside SQLAlchemy's
-# exception wrapping.
-_DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the drivers themselves: the bulk path uses the raw DBAPI connections, outside SQLAlchemy's
+    exception wrapping. psycopg is loaded (by SQLAlchemy) only for a PostgreSQL ledger, and only then can it
+    raise: not importing it saves every SQLite command its import time."""
+    psycopg = sys.modules.get("psycopg")
+    return (DBAPIError, sqlite3.Error, *((psycopg.Error,) if psycopg is not None else ()))
 
 
 def _as_ledger_error(exc: BaseException, *, writing: bool) -> LedgerError:
@@ -116,7 +119,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                 if engine.dialect.name == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
                 yield conn
-    except _DRIVER_ERRORS as exc:
+    except _driver_errors() as exc:
         raise _as_ledger_error(exc, writing=True) from exc
 
 
@@ -129,5 +132,5 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
-    except _DRIVER_ERRORS as exc:
+    except _driver_errors() as exc:
         raise _as_ledger_error(exc, writing=False) from exc

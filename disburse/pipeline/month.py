@@ -10,6 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -28,9 +29,12 @@ from disburse.pipeline.imports import (
 from disburse.pipeline.settings import check_period, current_user
 from disburse.reconcile import reconcile
 from disburse.reports import files as report_files
-from disburse.reports import xlsx
-from disburse.reports.pdf import RunInfo, render_national_pdf
-from disburse.reports.pdf_pool import PdfPool, ProvincePdf, pdf_workers
+
+if TYPE_CHECKING:
+    from disburse.reports.pdf import RunInfo
+
+# The report writers (reportlab, xlsxwriter, numpy) are imported where they are used: every other command
+# would pay their import time (0.25 s) at start-up.
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ def reconcile_period(
 ) -> ReconcileReport:
     """Reconcile every province of the period (a DUPLICATE_ORDER can span provinces) and write the outputs,
     for one province only when ``province`` is given."""
+    from disburse.reports import xlsx
+    from disburse.reports.pdf import RunInfo
+
     check_period(period)
     code = province_code(province) if province is not None else None  # refused before any work
     job = f"reconcile {period}"
@@ -117,6 +124,10 @@ def _report_targets(
     named: pl.DataFrame,
 ) -> list[tuple[Path, Writer]]:
     """Every output file of a run with the function that writes it, in the order they are written."""
+    from disburse.reports import xlsx
+    from disburse.reports.pdf import render_national_pdf
+    from disburse.reports.pdf_pool import ProvincePdf
+
     period = run.period
     document = report_files.summary_document(
         period=period, run_id=run.run_id, summary=summary, exceptions=exceptions
@@ -154,6 +165,8 @@ def _write_targets(targets: list[tuple[Path, Writer]], progress: Callable[[int, 
     work itself, at little more cost than rendering everything here. Each PDF still goes to its ``.partial``
     name and is renamed once complete, with ``write_target``'s errors.
     """
+    from disburse.reports.pdf_pool import PdfPool, ProvincePdf, pdf_workers
+
     pooled = {index for index, (_, write) in enumerate(targets) if isinstance(write, ProvincePdf)}
 
     def size(index: int) -> int:

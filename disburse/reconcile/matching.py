@@ -19,7 +19,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
 from disburse.reconcile.params import ProvinceParams
@@ -167,6 +166,8 @@ def prepare_lines(payouts: pl.DataFrame, params: ProvinceParams) -> pl.DataFrame
 
 def match(lines: pl.DataFrame, cand: Candidates, prior_orders: pl.DataFrame) -> Matching:
     """Rules 2-4: coverage, ranking (earliest paid_on, then payout_id), allocation."""
+    import numpy as np  # here, not at the top: only a reconciliation needs it, not every command's start-up
+
     orders = cand.orders
     has_ref = pl.col("order_ref").is_not_null()
     multi_ref = pl.col("order_ref").str.contains("|", literal=True)

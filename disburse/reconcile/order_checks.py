@@ -3,7 +3,6 @@ totals."""
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from disburse.reconcile.matching import Candidates, Matching
@@ -29,6 +28,8 @@ def order_status(cand: Candidates, matching: Matching) -> pl.DataFrame:
     winners = matching.winners
 
     def row_of(at: pl.Series) -> pl.Series:
+        import numpy as np  # only a reconciliation needs it, not every command's start-up
+
         rows = np.full(n, -1, dtype=np.int64)
         rows[at.to_numpy()] = np.arange(len(at), dtype=np.int64)
         index = pl.Series("_row", rows)
@@ -137,6 +138,8 @@ def order_checks(period: str, status: pl.DataFrame, prior_orders: pl.DataFrame) 
 
 def duplicate_orders(period: str, orders: pl.DataFrame) -> pl.DataFrame:
     """Rule 7: orders of the period with the same national_id and allowance_code and overlapping covers."""
+    import numpy as np  # only a reconciliation needs it, not every command's start-up
+
     keys = ["national_id", "allowance_code"]
     # Cheap pre-filter (no explode over every order): only same-person-same-allowance groups can overlap.
     # Hashes narrow it down to a superset (a hash collision only adds a suspect); the groups below are exact.
