@@ -225,3 +225,22 @@ def test_a_ledger_without_tables_says_to_run_init(database_url: str) -> None:
     with pytest.raises(LedgerError, match="disburse init"):
         fresh.import_batch("orders", loaded(orders(P)), province_code="79", period=P, user="t")
     fresh.close()
+
+
+def test_text_limits_count_characters_not_bytes(ledger: Ledger) -> None:
+    from disburse.errors import InputError
+
+    # 64 characters of 2-3 bytes each: over the limit in bytes, within it in characters.
+    accented = "Đ" + "ễ" * 63
+    good = orders(P, n=2).with_columns(pl.lit(accented).alias("beneficiary_id"))
+    assert ledger.import_batch(
+        "orders", loaded(good, "good.csv"), province_code="79", period=P, user="t"
+    ).created
+    bad = orders(P, n=3).with_columns(
+        pl.when(pl.col("order_id").str.ends_with("2"))
+        .then(pl.lit(accented + "x"))
+        .otherwise(pl.col("beneficiary_id"))
+        .alias("beneficiary_id")
+    )
+    with pytest.raises(InputError, match=r"bad.csv: data line 2 has a beneficiary_id of 65 characters"):
+        ledger.import_batch("orders", loaded(bad, "bad.csv"), province_code="79", period=P, user="t")

@@ -38,18 +38,21 @@ def _refuse_unstorable(frame: pl.DataFrame, source: str) -> None:
     than TEXT_LIMITS allows, and NUL characters (PostgreSQL text cannot hold them in the exception rows and
     reports that quote a line's values)."""
     texts = [c for c, dtype in frame.schema.items() if dtype == pl.String]
-    limits = {c: TEXT_LIMITS.get(c, 0) for c in texts}
+    limited = [c for c in texts if TEXT_LIMITS.get(c, 0)]
     if not texts or frame.height == 0:
         return
+    # Bytes, not characters, first: a UTF-8 character is at least one byte, so a column within its limit in
+    # bytes is within it in characters, and counting bytes needs no decoding (1.2 s to 0.3 s at 5M orders).
     stats = frame.select(
-        *[pl.col(c).str.len_chars().max().alias(f"len:{c}") for c in texts],
+        *[pl.col(c).str.len_bytes().max().alias(f"len:{c}") for c in limited],
         *[pl.col(c).str.contains("\x00", literal=True).any().alias(f"nul:{c}") for c in texts],
     ).row(0, named=True)
     for column in texts:
         values = frame.get_column(column)
-        limit = limits[column]
-        if limit and (stats[f"len:{column}"] or 0) > limit:
-            index = values.str.len_chars().arg_max() or 0
+        limit = TEXT_LIMITS.get(column, 0)
+        chars = values.str.len_chars() if limit and (stats[f"len:{column}"] or 0) > limit else None
+        if chars is not None and (chars.max() or 0) > limit:  # type: ignore[operator]
+            index = chars.arg_max() or 0
             value = str(values[index])
             raise InputError(
                 f"{source}: data line {index + 1} has a {column} of {len(value)} characters, more than the "
