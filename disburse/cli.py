@@ -423,6 +423,8 @@ def reconcile(
         )
     if not state.quiet:
         _print_reconcile(report)
+    for note in report.notes if state.quiet else ():  # a file not written is a warning: --quiet keeps it
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if threshold is not None:
         found = pipeline.count_at_or_above(report.exceptions, threshold)
         if found:

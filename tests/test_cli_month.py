@@ -277,3 +277,8 @@ def test_more_exceptions_than_a_sheet_holds_give_no_truncated_workbook(
     assert rows > 10
     assert not (officer / "out" / "exceptions.xlsx").exists()
     assert f"exceptions.xlsx was not written: {rows:,} exceptions" in " ".join(printed.split())
+    # --quiet drops the table, not the warning (on stderr).
+    quiet = runner.invoke(app, ["reconcile", "--period", PERIOD, "--out", "quiet-out", "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout == ""
+    assert f"exceptions.xlsx was not written: {rows:,} exceptions" in " ".join(quiet.stderr.split())
