@@ -27,7 +27,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-import xlsxwriter
 from pypdf import PdfReader
 from pytest_benchmark.fixture import BenchmarkFixture
 from reportlab.lib.pagesizes import A4, landscape
@@ -38,7 +37,8 @@ from disburse.reports.fonts import report_fonts
 from disburse.reports.pdf import RunInfo, render_national_pdf, render_province_pdf
 from disburse.reports.pdf_sample import sample_exceptions, sample_summary
 from disburse.reports.vn import format_vnd
-from disburse.reports.xlsx import AMOUNT_COLUMNS, AMOUNT_FORMAT, SHEET, _widths, write_exceptions_xlsx
+from disburse.reports.xlsx import write_exceptions_xlsx
+from disburse.reports.xlsx_reference import write_cell_by_cell
 from disburse.schema import SUMMARY_SCHEMA
 
 SIZES = [int(n) for n in os.environ.get("BENCH_REPORT_ROWS", "10000,100000").split(",")]
@@ -69,8 +69,17 @@ def canvas_baseline(path: Path, exceptions: pl.DataFrame) -> None:
                 canvas.showPage()
             canvas.setFont(font, 7.5)
             y = 555.0
-        line = " | ".join([name or "", order_id or "", payout_id or "", format_vnd(ordered), format_vnd(paid),
-                           format_vnd(difference), (detail or "")[:60]])
+        line = " | ".join(
+            [
+                name or "",
+                order_id or "",
+                payout_id or "",
+                format_vnd(ordered),
+                format_vnd(paid),
+                format_vnd(difference),
+                (detail or "")[:60],
+            ]
+        )
         canvas.drawString(34, y, line)
         y -= 8.5
     canvas.save()
@@ -114,9 +123,11 @@ def measure(
     cpu = time.process_time()
     median = timed(benchmark, write, path)
     # CPU seconds too: on a shared machine wall time varies with the neighbours' load, CPU time much less.
-    info: dict[str, Any] = {"median_s": round(median, 3),
-                            "cpu_s_per_round": round((time.process_time() - cpu) / ROUNDS, 2),
-                            "bytes": path.stat().st_size}
+    info: dict[str, Any] = {
+        "median_s": round(median, 3),
+        "cpu_s_per_round": round((time.process_time() - cpu) / ROUNDS, 2),
+        "bytes": path.stat().st_size,
+    }
     if resettable:
         info["peak_rss_growth_mb"] = round(max(0, _status_kb("VmHWM") - before_kb) / 1024, 1)
     if path.suffix == ".pdf":
@@ -165,9 +176,12 @@ def test_exceptions_xlsx(benchmark: BenchmarkFixture, rows: pl.DataFrame, tmp_pa
 def test_month_pdfs(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
     """Every PDF of a national month, one after the other in this process."""
     benchmark.group = f"month:{MONTH_ROWS}"
-    frames = {code: sample_exceptions(round(MONTH_ROWS * share), province_code=code, seed=int(code), wards=80,
-                                      like_core=True)
-              for code, share in MONTH_SHARES.items()}
+    frames = {
+        code: sample_exceptions(
+            round(MONTH_ROWS * share), province_code=code, seed=int(code), wards=80, like_core=True
+        )
+        for code, share in MONTH_SHARES.items()
+    }
     summaries = {code: sample_summary(frame, province_code=code) for code, frame in frames.items()}
     everything = pl.concat(list(frames.values()))
     summary = pl.DataFrame(list(summaries.values()), schema=SUMMARY_SCHEMA)
@@ -175,15 +189,23 @@ def test_month_pdfs(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
     def write(folder: Path) -> None:
         folder.mkdir(exist_ok=True)
         for code, frame in frames.items():
-            render_province_pdf(folder / f"{code}.pdf", profile=pilot_provinces()[code], run=RUN,
-                                summary=summaries[code], exceptions=frame)
+            render_province_pdf(
+                folder / f"{code}.pdf",
+                profile=pilot_provinces()[code],
+                run=RUN,
+                summary=summaries[code],
+                exceptions=frame,
+            )
         render_national_pdf(folder / "national.pdf", run=RUN, summary=summary, exceptions=everything)
 
     folder = tmp_path / "month"
-    info = {"median_s": round(timed(benchmark, write, folder), 3), "rows": everything.height,
-            "largest_province_rows": max(frame.height for frame in frames.values()),
-            "pages": sum(len(PdfReader(path).pages) for path in folder.glob("*.pdf")),
-            "bytes": sum(path.stat().st_size for path in folder.glob("*.pdf"))}
+    info = {
+        "median_s": round(timed(benchmark, write, folder), 3),
+        "rows": everything.height,
+        "largest_province_rows": max(frame.height for frame in frames.values()),
+        "pages": sum(len(PdfReader(path).pages) for path in folder.glob("*.pdf")),
+        "bytes": sum(path.stat().st_size for path in folder.glob("*.pdf")),
+    }
     benchmark.extra_info.update(info)
     print(f"\n{benchmark.group} {benchmark.name}: {info}")
 
@@ -207,35 +229,6 @@ def xlsx_rows(request: pytest.FixtureRequest) -> pl.DataFrame:
     return sample_exceptions(request.param, wards=60)
 
 
-def xlsx_cell_loop(path: Path, exceptions: pl.DataFrame, *, created: datetime | None = None) -> None:
-    """The writer before the splice (disburse.reports.xlsx until then), kept here as the baseline."""
-    workbook = xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    if created is not None:
-        workbook.set_properties({"created": created.replace(tzinfo=None)})
-    try:
-        sheet = workbook.add_worksheet(SHEET)
-        header = workbook.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
-        amount = workbook.add_format({"num_format": AMOUNT_FORMAT})
-        numeric = [dtype.is_numeric() for dtype in exceptions.dtypes]
-        for col, (name, width) in enumerate(zip(exceptions.columns, _widths(exceptions), strict=True)):
-            sheet.set_column(col, col, width, amount if name in AMOUNT_COLUMNS else None)
-            sheet.write_string(0, col, name, header)
-        for row_index, values in enumerate(exceptions.iter_rows(), start=1):
-            for col, value in enumerate(values):
-                if value is None:
-                    continue
-                if numeric[col]:
-                    sheet.write_number(row_index, col, value)
-                else:
-                    sheet.write_string(row_index, col, str(value))
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(exceptions.height, 1), max(exceptions.width - 1, 0))
-    finally:
-        workbook.close()
-
-
 def measure_xlsx(
     benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path, rows: int
 ) -> dict[str, Any]:
@@ -247,9 +240,11 @@ def measure_xlsx(
     benchmark.pedantic(write, args=(path,), rounds=XLSX_ROUNDS, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
     stats = benchmark.stats
     median = float(stats.stats.median) if stats is not None else float("nan")
-    info: dict[str, Any] = {"median_s": round(median, 3),
-                            "cpu_s_per_round": round((time.process_time() - cpu) / XLSX_ROUNDS, 2),
-                            "bytes": path.stat().st_size}
+    info: dict[str, Any] = {
+        "median_s": round(median, 3),
+        "cpu_s_per_round": round((time.process_time() - cpu) / XLSX_ROUNDS, 2),
+        "bytes": path.stat().st_size,
+    }
     if resettable:
         info["peak_rss_growth_mb"] = round(max(0, _status_kb("VmHWM") - before_kb) / 1024, 1)
     name = benchmark.name.split("[")[0]
@@ -277,7 +272,7 @@ def test_xlsx_baseline_cell_loop(
     benchmark: BenchmarkFixture, xlsx_rows: pl.DataFrame, tmp_path: Path
 ) -> None:
     def write(path: Path) -> None:
-        xlsx_cell_loop(path, xlsx_rows, created=RUN.generated_at)
+        write_cell_by_cell(path, xlsx_rows, created=RUN.generated_at)
 
     measure_xlsx(benchmark, write, tmp_path / "cell_loop.xlsx", xlsx_rows.height)
 
@@ -320,13 +315,16 @@ class RealMonth:
 def real_month() -> RealMonth:
     if REAL_MONTH.is_file():
         everything = pl.read_parquet(REAL_MONTH)
-        provinces = {code: everything.filter(pl.col("province_code") == code)
-                     for code in sorted(everything["province_code"].drop_nulls().unique().to_list())}
+        provinces = {
+            code: everything.filter(pl.col("province_code") == code)
+            for code in sorted(everything["province_code"].drop_nulls().unique().to_list())
+        }
         source = str(REAL_MONTH)
     else:
-        provinces = {code: sample_exceptions(rows, province_code=code, seed=int(code), wards=480,
-                                             like_core=True)
-                     for code, rows in REAL_MONTH_ROWS.items()}
+        provinces = {
+            code: sample_exceptions(rows, province_code=code, seed=int(code), wards=480, like_core=True)
+            for code, rows in REAL_MONTH_ROWS.items()
+        }
         everything = pl.concat(list(provinces.values()))
         source = "sample_exceptions(like_core=True)"
     summary_file = REAL_MONTH.with_name("summary.parquet")
@@ -344,8 +342,9 @@ def _children_cpu() -> float:
     return times.children_user + times.children_system
 
 
-def measure_real_month(benchmark: BenchmarkFixture, write: Callable[[Path], None], folder: Path,
-                       month: RealMonth) -> dict[str, Any]:
+def measure_real_month(
+    benchmark: BenchmarkFixture, write: Callable[[Path], None], folder: Path, month: RealMonth
+) -> dict[str, Any]:
     benchmark.group = "real-month"
     load = os.getloadavg()[0]
     cpu, children = time.process_time(), _children_cpu()
@@ -355,15 +354,21 @@ def measure_real_month(benchmark: BenchmarkFixture, write: Callable[[Path], None
     spent = (time.process_time() - cpu + _children_cpu() - children) / REAL_MONTH_ROUNDS
     pdfs = sorted(folder.glob("*.pdf"))
     info: dict[str, Any] = {
-        "median_s": round(median, 3), "cpu_s_per_round": round(spent, 2), "load_before": round(load, 2),
+        "median_s": round(median, 3),
+        "cpu_s_per_round": round(spent, 2),
+        "load_before": round(load, 2),
         "rows": month.everything.height,
         "largest_province_rows": max(frame.height for frame in month.provinces.values()),
-        "source": month.source, "files": len(pdfs), "bytes": sum(path.stat().st_size for path in pdfs),
+        "source": month.source,
+        "files": len(pdfs),
+        "bytes": sum(path.stat().st_size for path in pdfs),
     }
     name = benchmark.name.split("[")[0]
     MEDIANS[(name, month.everything.height)] = median
-    pool, serial, canvas = (MEDIANS.get((f"test_real_month_{which}", month.everything.height))
-                            for which in ("pdfs_pool", "pdfs_serial", "baseline_canvas"))
+    pool, serial, canvas = (
+        MEDIANS.get((f"test_real_month_{which}", month.everything.height))
+        for which in ("pdfs_pool", "pdfs_serial", "baseline_canvas")
+    )
     if pool is not None and serial is not None:
         info["pool_to_serial_ratio"] = round(pool / serial, 2)
     if pool is not None and canvas is not None:
@@ -375,8 +380,9 @@ def measure_real_month(benchmark: BenchmarkFixture, write: Callable[[Path], None
     return info
 
 
-def test_real_month_pdfs_pool(benchmark: BenchmarkFixture, real_month: RealMonth, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_month_pdfs_pool(
+    benchmark: BenchmarkFixture, real_month: RealMonth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from disburse.pipeline.month import _write_targets
     from disburse.reports.pdf_pool import WORKERS_VARIABLE, ProvincePdf, pdf_workers
 
@@ -385,12 +391,25 @@ def test_real_month_pdfs_pool(benchmark: BenchmarkFixture, real_month: RealMonth
     def write(folder: Path) -> None:
         folder.mkdir(exist_ok=True)
         targets: list[tuple[Path, Callable[[Path], None]]] = [
-            (folder / f"discrepancies_{code}.pdf",
-             ProvincePdf(profile=pilot_provinces()[code], run=RUN, summary=real_month.summaries[code],
-                         exceptions=rows))
-            for code, rows in real_month.provinces.items()]
-        targets.append((folder / "national.pdf", lambda path: render_national_pdf(
-            path, run=RUN, summary=real_month.summary, exceptions=real_month.everything)))
+            (
+                folder / f"discrepancies_{code}.pdf",
+                ProvincePdf(
+                    profile=pilot_provinces()[code],
+                    run=RUN,
+                    summary=real_month.summaries[code],
+                    exceptions=rows,
+                ),
+            )
+            for code, rows in real_month.provinces.items()
+        ]
+        targets.append(
+            (
+                folder / "national.pdf",
+                lambda path: render_national_pdf(
+                    path, run=RUN, summary=real_month.summary, exceptions=real_month.everything
+                ),
+            )
+        )
         _write_targets(targets, lambda done, message: None)
 
     processes = pdf_workers([rows.height for rows in real_month.provinces.values()])
@@ -402,16 +421,23 @@ def test_real_month_pdfs_serial(benchmark: BenchmarkFixture, real_month: RealMon
     def write(folder: Path) -> None:
         folder.mkdir(exist_ok=True)
         for code, rows in real_month.provinces.items():
-            render_province_pdf(folder / f"discrepancies_{code}.pdf", profile=pilot_provinces()[code],
-                                run=RUN, summary=real_month.summaries[code], exceptions=rows)
-        render_national_pdf(folder / "national.pdf", run=RUN, summary=real_month.summary,
-                            exceptions=real_month.everything)
+            render_province_pdf(
+                folder / f"discrepancies_{code}.pdf",
+                profile=pilot_provinces()[code],
+                run=RUN,
+                summary=real_month.summaries[code],
+                exceptions=rows,
+            )
+        render_national_pdf(
+            folder / "national.pdf", run=RUN, summary=real_month.summary, exceptions=real_month.everything
+        )
 
     measure_real_month(benchmark, write, tmp_path / "month", real_month)
 
 
-def test_real_month_baseline_canvas(benchmark: BenchmarkFixture, real_month: RealMonth,
-                                    tmp_path: Path) -> None:
+def test_real_month_baseline_canvas(
+    benchmark: BenchmarkFixture, real_month: RealMonth, tmp_path: Path
+) -> None:
     def write(folder: Path) -> None:
         folder.mkdir(exist_ok=True)
         for code, rows in real_month.provinces.items():

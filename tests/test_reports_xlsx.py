@@ -13,36 +13,78 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 import pytest
-import xlsxwriter
 from polars.testing import assert_frame_equal
 
 from disburse.reports import sheetxml, xlsx
 from disburse.reports.pdf_sample import sample_exceptions
-from disburse.reports.xlsx import AMOUNT_COLUMNS, AMOUNT_FORMAT, SHEET, _widths, write_exceptions_xlsx
+from disburse.reports.xlsx import AMOUNT_FORMAT, SHEET, write_exceptions_xlsx
+from disburse.reports.xlsx_reference import write_cell_by_cell
 from disburse.schema import EXCEPTION_SCHEMA
 
 SCHEMA = {**EXCEPTION_SCHEMA, "full_name": pl.String(), "ward_code": pl.String()}
 
 
 def frame() -> pl.DataFrame:
-    base = {"province_code": "79", "period": "2026-10", "beneficiary_id": "79-NCC-0001234",
-            "national_id": "001123456789", "ward_code": "25747"}
+    base = {
+        "province_code": "79",
+        "period": "2026-10",
+        "beneficiary_id": "79-NCC-0001234",
+        "national_id": "001123456789",
+        "ward_code": "25747",
+    }
     rows = [
-        {**base, "code": "OVERPAID", "severity": "critical", "order_id": "79-202610-0000001",
-         "payout_id": "BD79-0001", "ordered_vnd": 2_789_000, "paid_vnd": 4_289_000,
-         "difference_vnd": 1_500_000,
-         "detail": "Đã chi 4.289.000 ₫", "full_name": "Nguyễn Thị Hằng"},
-        {**base, "code": "UNDERPAID", "severity": "high", "order_id": "79-202610-0000002",
-         "payout_id": "BD79-0002", "ordered_vnd": 3_000_000, "paid_vnd": 1_500_000,
-         "difference_vnd": -1_500_000, "detail": None, "full_name": "Đặng Văn Ửng"},
-        {**base, "code": "PHANTOM_PAYOUT", "severity": "critical", "order_id": None, "payout_id": "BD79-0003",
-         "ordered_vnd": None, "paid_vnd": 500_000, "difference_vnd": 500_000, "detail": "Không có lệnh chi",
-         "full_name": "Dương Thị Ỷ", "ward_code": None},
-        {**base, "code": "CONTROL_TOTAL_MISMATCH", "severity": "critical", "order_id": None,
-         "payout_id": None,
-         "beneficiary_id": None, "national_id": None, "ordered_vnd": 1_233_000_000_000,
-         "paid_vnd": 1_234_500_000_000, "difference_vnd": 1_500_000_000, "detail": "Tệp KQ_79.csv",
-         "full_name": None, "ward_code": None},
+        {
+            **base,
+            "code": "OVERPAID",
+            "severity": "critical",
+            "order_id": "79-202610-0000001",
+            "payout_id": "BD79-0001",
+            "ordered_vnd": 2_789_000,
+            "paid_vnd": 4_289_000,
+            "difference_vnd": 1_500_000,
+            "detail": "Đã chi 4.289.000 ₫",
+            "full_name": "Nguyễn Thị Hằng",
+        },
+        {
+            **base,
+            "code": "UNDERPAID",
+            "severity": "high",
+            "order_id": "79-202610-0000002",
+            "payout_id": "BD79-0002",
+            "ordered_vnd": 3_000_000,
+            "paid_vnd": 1_500_000,
+            "difference_vnd": -1_500_000,
+            "detail": None,
+            "full_name": "Đặng Văn Ửng",
+        },
+        {
+            **base,
+            "code": "PHANTOM_PAYOUT",
+            "severity": "critical",
+            "order_id": None,
+            "payout_id": "BD79-0003",
+            "ordered_vnd": None,
+            "paid_vnd": 500_000,
+            "difference_vnd": 500_000,
+            "detail": "Không có lệnh chi",
+            "full_name": "Dương Thị Ỷ",
+            "ward_code": None,
+        },
+        {
+            **base,
+            "code": "CONTROL_TOTAL_MISMATCH",
+            "severity": "critical",
+            "order_id": None,
+            "payout_id": None,
+            "beneficiary_id": None,
+            "national_id": None,
+            "ordered_vnd": 1_233_000_000_000,
+            "paid_vnd": 1_234_500_000_000,
+            "difference_vnd": 1_500_000_000,
+            "detail": "Tệp KQ_79.csv",
+            "full_name": None,
+            "ward_code": None,
+        },
     ]
     return pl.DataFrame(rows, schema=SCHEMA)
 
@@ -82,33 +124,6 @@ def test_empty_frame(tmp_path: Path) -> None:
 CREATED = datetime(2026, 11, 5, 9, 30)
 
 
-def cell_by_cell(path: Path, exceptions: pl.DataFrame, *, created: datetime | None = None) -> None:
-    """The reference: the writer as it was, one xlsxwriter call a cell (constant_memory mode)."""
-    workbook = xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    if created is not None:
-        workbook.set_properties({"created": created})
-    sheet = workbook.add_worksheet(SHEET)
-    header = workbook.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
-    amount = workbook.add_format({"num_format": AMOUNT_FORMAT})
-    numeric = [dtype.is_numeric() for dtype in exceptions.dtypes]
-    for col, (name, width) in enumerate(zip(exceptions.columns, _widths(exceptions), strict=True)):
-        sheet.set_column(col, col, width, amount if name in AMOUNT_COLUMNS else None)
-        sheet.write_string(0, col, name, header)
-    for row_index, values in enumerate(exceptions.iter_rows(), start=1):
-        for col, value in enumerate(values):
-            if value is None:
-                continue
-            if numeric[col]:
-                sheet.write_number(row_index, col, value)
-            else:
-                sheet.write_string(row_index, col, str(value))
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(exceptions.height, 1), max(exceptions.width - 1, 0))
-    workbook.close()
-
-
 def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as book:
         assert book.testzip() is None
@@ -118,11 +133,28 @@ def parts(path: Path) -> dict[str, bytes]:
 
 # Everything xlsxwriter escapes or treats specially, and what a payout file could smuggle in.
 TRICKY_TEXT = [
-    "Nguyễn Thị Hằng", "001123456789", '=HYPERLINK("http://evil.example/x","Bấm")', "http://example.com/?a=1&b=2",
-    "=1+1", "@SUM(A1)", "a<b>&c \"quoted\" 'single'", "ctrl\x01\x07\x0b\x0c\x1fend", "\x00",
-    "literal _x0041_ and _X004a_ and _x12G4_", " leading", "trailing ", "\ttab first", "line\nbreak",
-    "\u00a0nbsp first", "non\ufffechar\uffff", "", "emoji 😀 ở", "x" * 32_766 + "😀tail", "ệ" * 40_000,
-    "ệ" * 20_000, None,
+    "Nguyễn Thị Hằng",
+    "001123456789",
+    '=HYPERLINK("http://evil.example/x","Bấm")',
+    "http://example.com/?a=1&b=2",
+    "=1+1",
+    "@SUM(A1)",
+    "a<b>&c \"quoted\" 'single'",
+    "ctrl\x01\x07\x0b\x0c\x1fend",
+    "\x00",
+    "literal _x0041_ and _X004a_ and _x12G4_",
+    " leading",
+    "trailing ",
+    "\ttab first",
+    "line\nbreak",
+    "\u00a0nbsp first",
+    "non\ufffechar\uffff",
+    "",
+    "emoji 😀 ở",
+    "x" * 32_766 + "😀tail",
+    "ệ" * 40_000,
+    "ệ" * 20_000,
+    None,
 ]
 
 
@@ -171,7 +203,7 @@ def test_every_part_is_what_the_cell_by_cell_writer_wrote(
     exceptions = frames[case]()
     ours, reference = tmp_path / "ours.xlsx", tmp_path / "reference.xlsx"
     write_exceptions_xlsx(ours, exceptions, created=CREATED)
-    cell_by_cell(reference, exceptions, created=CREATED)
+    write_cell_by_cell(reference, exceptions, created=CREATED)
     expected = parts(reference)
     got = parts(ours)
     assert list(got) == list(expected)
@@ -256,8 +288,10 @@ def test_every_part_is_well_formed_xml_and_styled(tmp_path: Path) -> None:
     fills = [f.get("rgb") for f in styles.iterfind("m:fills/m:fill/m:patternFill/m:fgColor", ns)]
     fonts = styles.findall("m:fonts/m:font", ns)
     assert "FF1F3A5F" in fills
-    assert any(f.find("m:b", ns) is not None and f.find("m:color", ns).get("rgb") == "FFFFFFFF"  # type: ignore[union-attr]
-               for f in fonts)
+    assert any(
+        f.find("m:b", ns) is not None and f.find("m:color", ns).get("rgb") == "FFFFFFFF"  # type: ignore[union-attr]
+        for f in fonts
+    )
     pane = sheet.find("m:sheetViews/m:sheetView/m:pane", ns)
     assert pane is not None and pane.get("state") == "frozen" and pane.get("ySplit") == "1"
     assert sheet.find("m:autoFilter", ns).get("ref") == "A1:N9"  # type: ignore[union-attr]
@@ -293,16 +327,18 @@ def test_zip64_entry_when_the_sheet_could_pass_2_gib(tmp_path: Path, monkeypatch
     with zipfile.ZipFile(path) as book:
         info = book.getinfo("xl/worksheets/sheet1.xml")
         assert info.extract_version >= 45  # ZIP64
-    local = path.read_bytes()[info.header_offset:]
+    local = path.read_bytes()[info.header_offset :]
     name_length, extra_length = struct.unpack("<2H", local[26:30])
-    assert extra_length and local[30 + name_length:32 + name_length] == b"\x01\x00"  # the ZIP64 extra field
+    assert extra_length and local[30 + name_length : 32 + name_length] == b"\x01\x00"  # the ZIP64 extra field
     assert_frame_equal(pl.read_excel(path, sheet_name=SHEET), expected)
 
 
 def test_size_bound_holds() -> None:
     for exceptions in (frame(), tricky(), sample_exceptions(300, wards=6)):
-        written = sum(len(block) for block in sheetxml.sheet_rows(exceptions, styles=[2] * exceptions.width,
-                                                                   first_row=2))
+        written = sum(
+            len(block)
+            for block in sheetxml.sheet_rows(exceptions, styles=[2] * exceptions.width, first_row=2)
+        )
         assert written <= sheetxml.size_bound(exceptions)
 
 
