@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -79,7 +79,6 @@ def reconcile_period(
     result = reconcile(inp, amount_tolerance_vnd=amount_tolerance_vnd)
     progress(job, 2, 4, "recording the run")
     params: dict[str, object] = {"amount_tolerance_vnd": amount_tolerance_vnd}
-    receipt = ledger.record_run(period, params, batch_ids, result, user=current_user())
 
     summary, exceptions = result.summary, result.exceptions
     if code is not None:
@@ -88,7 +87,12 @@ def reconcile_period(
     # Only the columns with_names reads: a national month has 5M orders and as many prior ones.
     name_columns = ["order_id", "full_name", "ward_code"]
     all_orders = pl.concat([inp.orders.select(name_columns), inp.prior_orders.select(name_columns)])
-    named = report_files.with_names(exceptions, all_orders, inp.payouts)
+    # The names are looked up (polars, seconds at national scale) while the run is recorded (mostly SQLite
+    # and the encoding of outcomes): both release the GIL, so on two cores they overlap.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="disburse-names") as pool:
+        naming = pool.submit(report_files.with_names, exceptions, all_orders, inp.payouts)
+        receipt = ledger.record_run(period, params, batch_ids, result, user=current_user())
+        named = naming.result()
     run = RunInfo(period=period, run_id=receipt.run_id, generated_at=generated_at or datetime.now(UTC))
     targets = _report_targets(out, run, by_code, summary, exceptions, named)
     notes: tuple[str, ...] = ()
