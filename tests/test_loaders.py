@@ -422,6 +422,10 @@ def _nfd(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("full_name").str.normalize("NFD"))
 
 
+def _same_names(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.lit("Nguyễn Thị Hoà").alias("full_name"))
+
+
 def _cell(column: str, row: int, value: object) -> Callable[[pl.DataFrame], pl.DataFrame]:
     def change(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(
@@ -447,6 +451,25 @@ FAST_VARIANTS: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], bool]] = 
     "national-id-plus": (_cell("national_id", 0, "+12345678"), False),
     "duplicate-id": (lambda frame: frame.with_columns(pl.col("payout_id").gather([0, 1, 2, 3, 0, 5])), False),
     "paid-zero": (_cell("amount_paid_vnd", 0, 0), False),
+    # sorted ids that repeat: found next to each other (``_tidy``'s "repeat")
+    "duplicate-id-sorted": (
+        lambda frame: frame.with_columns(pl.col("payout_id").gather([0, 1, 1, 3, 4, 5])),
+        False,
+    ),
+    # a dictionary cell the full path rejects (no value in its column's table of distinct cells)
+    "negative-amount": (_cell("amount_paid_vnd", 2, -500_000), False),
+    "bad-receiver-id": (_cell("receiver_national_id", 1, "079-98"), False),
+    # names that repeat: composed and tested once per distinct name (``clean._repeats``)
+    "names-repeat": (_same_names, True),
+    "names-repeat-nfd": (lambda frame: _nfd(_same_names(frame)), True),
+    "names-repeat-one-untidy": (
+        lambda frame: _cell("full_name", 4, "Trần  Thị Hoà")(_same_names(frame)),
+        False,
+    ),
+    "names-repeat-nfd-one-untidy": (
+        lambda frame: _nfd(_cell("full_name", 4, "Trần Thị\tHoà")(_same_names(frame))),
+        False,
+    ),
 }
 
 
@@ -484,3 +507,15 @@ def test_header_is_read_from_a_head_cut_inside_a_letter() -> None:
     head = "Mã GD;Số tiền\nGD1;1.000\nGD2;Tr".encode() + "ầ".encode()[:2]
     options = {"separator": ";", "infer_schema": False, "skip_rows": 0, "has_header": True}
     assert read._head_columns(head, options) == ("Mã GD", "Số tiền")
+
+
+def test_a_file_changed_after_polars_read_it_is_not_given_the_new_digest(tmp_path: Path) -> None:
+    """The UTF-8 file is hashed after polars has read it (``read_csv_cells``): a file changed meanwhile is
+    refused rather than recorded under the digest of bytes that were not loaded."""
+    path = tmp_path / "payouts.csv"
+    path.write_bytes(b"a;b\n1;2\n")
+    seen = path.stat()
+    assert read._file_sha256(path, seen) == hashlib.sha256(b"a;b\n1;2\n").hexdigest()
+    path.write_bytes(b"a;b\n1;2\n3;4\n")
+    with pytest.raises(InputError, match="changed while it was read"):
+        read._file_sha256(path, seen)

@@ -152,3 +152,69 @@ def test_loader_nfc_of_nfd_and_cp1258_text(values: list[str]) -> None:
 def test_loader_nfc_of_any_text(values: list[str]) -> None:
     got = clean_column(values)
     assert got == [unicodedata.normalize("NFC", v).strip() or None for v in values]
+
+
+# --- composing and testing names once per distinct name (``clean._repeats``) or once per cell ---
+
+
+def _chunked(values: list[str | None], parts: int) -> pl.Series:
+    column = pl.Series("c", values, dtype=pl.String)
+    step = max(1, len(values) // parts)
+    return pl.concat([column.slice(i, step) for i in range(0, len(values), step)], rechunk=False)
+
+
+@given(st.lists(names, min_size=1, max_size=4), st.integers(min_value=4, max_value=30), st.integers(1, 4))
+def test_composing_repeated_names_once_each_is_composing_every_cell(
+    values: list[str], copies: int, parts: int
+) -> None:
+    from disburse.loaders import clean
+
+    cells = [unicodedata.normalize("NFD", v) for v in values] * copies + [None]
+    column = _chunked(cells, parts)
+    assert clean._repeats(column)
+    composed, left = clean.start_composing(column)()
+    assert composed.to_list() == values * copies + [None]
+    assert composed.chunk_lengths() == column.chunk_lengths()
+    assert composed.name == column.name
+    assert not left
+
+
+@given(st.lists(names, min_size=3, max_size=12, unique=True), st.integers(1, 4))
+def test_composing_distinct_names_cell_by_cell(values: list[str], parts: int) -> None:
+    from disburse.loaders import clean
+
+    column = _chunked([unicodedata.normalize("NFD", v) for v in values], parts)
+    assert not clean._repeats(column)
+    composed, left = clean.start_composing(column)()
+    assert composed.to_list() == values
+    assert composed.chunk_lengths() == column.chunk_lengths()
+    assert not left
+
+
+_UNTIDY_CELLS = ["", " Lê", "Lê ", "Lê  Văn", "Lê\tVăn", "Lê\u00a0Văn", "Le\u0301", "X\u0301"]
+
+
+@given(
+    st.lists(st.one_of(names, st.sampled_from(_UNTIDY_CELLS)), min_size=1, max_size=5),
+    st.integers(min_value=1, max_value=30),
+)
+def test_matching_once_per_distinct_cell_is_matching_every_cell(values: list[str], copies: int) -> None:
+    import re
+
+    from disburse.loaders import clean
+    from disburse.loaders.payouts import _UNTIDY_NAME
+
+    column = pl.Series("c", values * copies, dtype=pl.String)
+    expected = any(re.search(r"^$|^ | $|\s\s|[^\S ]|\u0301", v) for v in values)
+    assert clean.start_matching(column, _UNTIDY_NAME)() == expected
+    _, left = clean.start_composing(column, _UNTIDY_NAME)()
+    # composing leaves a mark only where no letter takes it ("X" + acute): the rest is untidy as written
+    assert left == any(re.search(r"^$|^ | $|\s\s|[^\S ]|X\u0301", v) for v in values)
+
+
+def test_repeats_judges_a_long_column_by_a_sample() -> None:
+    from disburse.loaders import clean
+
+    n = 300_000
+    assert clean._repeats(pl.Series([f"Tên {i % 5_000}" for i in range(n)]))
+    assert not clean._repeats(pl.Series([f"Tên {i}" for i in range(n)]))

@@ -14,6 +14,7 @@ from disburse.loaders.clean import (
     clean,
     has_padding,
     start_composing,
+    start_matching,
     strip_all,
 )
 from disburse.loaders.columns import resolve_headers, split_footer
@@ -94,7 +95,13 @@ def _read(path: Path, profile: ProvinceProfile, cells: CsvCells | None) -> RawTa
         found = resolve_headers(headers, profile.columns, path.name, optional=profile.columns.values())
         return {found[f]: kind for f, kind in typed.items() if f in found}
 
-    return read_xlsx(path, sheet=profile.sheet, header_row=profile.header_row, typed=typed_headers)
+    return read_xlsx(
+        path,
+        sheet=profile.sheet,
+        header_row=profile.header_row,
+        typed=typed_headers,
+        expected_headers=tuple(profile.columns),
+    )
 
 
 def _parser(
@@ -379,9 +386,10 @@ _DICTIONARY_FIELDS = (
     "ward_code",
     "post_office_code",
 )
-# A name this matches is changed by the full path: runs of white space (``parse.name``), a mark to compose
-# (``clean``). One regex pass (over the composed names, for names written decomposed).
-_UNTIDY_NAME = rf"\s\s|[^\S ]|{NFC_SUSPECTS}"
+# A name this matches is changed by the full path: empty or a space to trim (``clean``), runs of white space
+# (``parse.name``), a mark to compose (``clean``). One regex pass (over the composed names, for names written
+# decomposed: composing changes no white space).
+_UNTIDY_NAME = rf"^$|^ | $|\s\s|[^\S ]|{NFC_SUSPECTS}"
 
 
 def _read_cells(path: Path, profile: ProvinceProfile) -> CsvCells:
@@ -415,6 +423,14 @@ def _load_tidy(cells: CsvCells, profile: ProvinceProfile, period: str) -> Loaded
     body, footer = split
     if body.height == 0 or any(body.get_column(headers[f]).null_count() for f in _REQUIRED if f in headers):
         return None
+    # The names, on threads while the other columns are checked here: composed if written decomposed (NFD,
+    # cp1258), then tested (a file that fails a test here leaves them to finish unused).
+    names = body.get_column(headers["full_name"]) if "full_name" in headers else None
+    composing = matching = None
+    if names is not None and _decomposed(names):
+        composing = start_composing(names, _UNTIDY_NAME)
+    elif names is not None:
+        matching = start_matching(names, _UNTIDY_NAME)
     tables: dict[str, pl.Series] = {}
     for f, h in headers.items():
         table = _distinct_values(f, h, frame.schema[h], profile) if f in _DICTIONARY_FIELDS else None
@@ -422,16 +438,16 @@ def _load_tidy(cells: CsvCells, profile: ProvinceProfile, period: str) -> Loaded
             tables[f] = table
         elif f in _DICTIONARY_FIELDS:
             return None
-    decomposed = _decomposed_names(body, headers)
-    lines = _tidy_lines(body, headers, tables)
-    if lines is None or not _tidy(lines, headers, not decomposed) or not _status_ok(body, headers, tables):
+    if not _tidy(body, headers, tables) or not _status_ok(body, headers, tables):
         return None
-    if decomposed:  # composed only now: a file the full path takes would compose them again
-        names, untidy = start_composing(body.get_column(headers["full_name"]), _UNTIDY_NAME)()
+    if matching is not None and matching():
+        return None
+    if composing is not None:
+        composed, untidy = composing()
         if untidy:
             return None
-        lines = lines.with_columns(names.alias(_field("full_name")))
-    out = lines.select(_canonical(headers, profile, period))
+        body = body.with_columns(composed)
+    out = _tidy_frame(body, headers, tables, profile, period)
     parsers: dict[str, Parsed] = {}
     if footer is not None:
         probe = parse.Probe(footer, {})
@@ -517,30 +533,43 @@ def _distinct_values(
     return distinct.select(pl.when(parsed.reason.is_null()).then(parsed.value)).to_series()
 
 
-def _decomposed_names(body: pl.DataFrame, headers: dict[str, str]) -> bool:
+def _decomposed(names: pl.Series) -> bool:
     """Whether the names are written decomposed (NFD, cp1258), judging by the first ones: then they are
-    composed, else only tested (``_tidy``)."""
-    header = headers.get("full_name")
-    return header is not None and bool(body.get_column(header).head(1000).str.contains(NFC_SUSPECTS).any())
+    composed, else only tested."""
+    return bool(names.head(1000).str.contains(NFC_SUSPECTS).any())
 
 
-def _tidy_lines(
-    body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Series]
-) -> pl.DataFrame | None:
-    """The lines' fields under their private names: text cells as read, dictionary codes turned into values
-    (chunked like the text columns: polars realigns misaligned chunks on every select). None if some cell
-    has no value."""
+def _tidy_frame(
+    body: pl.DataFrame,
+    headers: dict[str, str],
+    tables: dict[str, pl.Series],
+    profile: ProvinceProfile,
+    period: str,
+) -> pl.DataFrame:
+    """PAYOUT_SCHEMA's columns (as ``_canonical`` gives them) from the lines: text cells as read, dictionary
+    codes turned into their values. Chunked like the text columns: polars realigns misaligned chunks on
+    every select."""
     gathered = body.select(
-        [pl.lit(t).gather(pl.col(headers[f]).to_physical()).alias(_field(f)) for f, t in tables.items()]
+        [
+            pl.lit(t.cast(PAYOUT_SCHEMA[f], strict=True)).gather(pl.col(headers[f]).to_physical()).alias(f)
+            for f, t in tables.items()
+        ]
     )
-    if any(
-        gathered.get_column(_field(f)).null_count() != body.get_column(headers[f]).null_count()
-        for f in tables
-    ):
-        return None
     chunks = body.get_column(headers["payout_id"]).chunk_lengths()
-    text = body.select([pl.col(h).alias(_field(f)) for f, h in headers.items() if f not in tables])
-    return text.hstack([chunked_like(s, chunks) for s in gathered.get_columns()])
+    n = body.height
+    columns: list[pl.Series] = []
+    for f, dtype in PAYOUT_SCHEMA.items():
+        if f in tables:
+            column = gathered.get_column(f)
+        elif f in headers:
+            column = body.get_column(headers[f]).cast(dtype, strict=True)
+        else:
+            value = profile.province_code if f == "province_code" else period if f == "period" else None
+            column = pl.repeat(value, n, dtype=dtype, eager=True)
+        columns.append(
+            chunked_like(column, chunks).alias(f) if column.n_chunks() != len(chunks) else column.alias(f)
+        )
+    return pl.DataFrame(columns)
 
 
 def _untidy(cell: pl.Expr) -> pl.Expr:
@@ -548,25 +577,32 @@ def _untidy(cell: pl.Expr) -> pl.Expr:
     return cell.str.starts_with(" ") | cell.str.ends_with(" ") | (cell.str.len_bytes() == 0)
 
 
-def _tidy(lines: pl.DataFrame, headers: dict[str, str], names: bool) -> bool:
-    """Whether the full path would take every text cell of ``lines`` as it stands (``names``: the names'
-    inner text too, else only their ends) and find no payout_id twice. One parallel pass, one test a column
-    (a regex costs about 30 ns a cell whatever its pattern, the cheap tests 1-10 ns); the costly follow-up
-    only where a cheap test fails."""
-    col = {f: pl.col(_field(f)) for f in headers}
+def _tidy(body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Series]) -> bool:
+    """Whether the full path would take every text cell of ``body`` but the names (tested on their own) as
+    it stands, find a value for every dictionary cell, and find no payout_id twice. One pass of the
+    streaming engine (a morsel of rows goes through every test while in cache: a fifth less CPU than a
+    column at a time), one test a column (a regex costs about 30 ns a cell whatever its pattern, the cheap
+    tests 1-10 ns); the costly follow-up only where a cheap test fails."""
+    col = {f: pl.col(h) for f, h in headers.items()}
     ids = [f for f in ("payout_id", "beneficiary_id") if f in headers]
-    ends = [*ids, "full_name"] if "full_name" in headers and not names else ids
     tests = {
         # empty, or a space to trim at either end (``< "!"`` compares the views' inline prefix: cheap; it
         # also takes other leading control characters, which only sends such a file the full way)
-        **{f"edge:{f}": ((col[f] < "!") | col[f].str.ends_with(" ")).any() for f in ends},
+        **{f"edge:{f}": ((col[f] < "!") | col[f].str.ends_with(" ")).any() for f in ids},
         **{f"ascii:{f}": (col[f].str.len_bytes() != col[f].str.len_chars()).any() for f in ids},
-        "unsorted": (col["payout_id"].slice(1) <= col["payout_id"].slice(0, lines.height - 1)).any(),
+        # a cell whose distinct value the full path rejects (``_distinct_values``: null)
+        **{
+            f"void:{f}": col[f].to_physical().is_in(t.is_null().arg_true().implode()).any()
+            for f, t in tables.items()
+            if t.null_count()
+        },
     }
+    # Post offices number their lines in order: sorted ids repeat only next to each other.
+    ordered = body.get_column(headers["payout_id"]).is_sorted()
+    if ordered:
+        tests["repeat"] = (col["payout_id"] == col["payout_id"].shift(1)).any()
     if "order_ref" in headers:  # also spaces around "|" (``_parser``)
         tests["order_ref"] = col["order_ref"].str.contains(rf"^$|^ | $|\s\||\|\s|{NFC_SUSPECTS}").any()
-    if names and "full_name" in headers:
-        tests["full_name"] = col["full_name"].str.contains(rf"^$|^ | $|{_UNTIDY_NAME}").any()
     if "national_id" in headers:
         # 9 or 12 ASCII digits, normal: kept as it stands. An unsigned cast reads ASCII digits after an
         # optional "+", which ``>= "0"`` excludes; cheaper than the regex.
@@ -574,14 +610,12 @@ def _tidy(lines: pl.DataFrame, headers: dict[str, str], names: bool) -> bool:
         size = nid.str.len_bytes()
         digits = nid.cast(pl.UInt64, strict=False).is_not_null() & (nid >= "0")
         tests["national_id"] = ~(((size == 9) | (size == 12)) & digits).all()
-    found = lines.select(**tests).row(0, named=True)
-    if any(found[f"edge:{f}"] for f in ends) or any(
-        found.get(f) for f in ("order_ref", "full_name", "national_id")
-    ):
+    found = body.lazy().select(**tests).collect(engine="streaming").row(0, named=True)
+    if any(v for k, v in found.items() if not k.startswith("ascii:")):
         return False
-    if any(found[f"ascii:{f}"] and parse.any_row(lines, col[f].str.contains(NFC_SUSPECTS)) for f in ids):
+    if any(found[f"ascii:{f}"] and parse.any_row(body, col[f].str.contains(NFC_SUSPECTS)) for f in ids):
         return False
-    return not (found["unsorted"] and has_duplicates(lines.get_column(_field("payout_id"))))
+    return ordered or not has_duplicates(body.get_column(headers["payout_id"]))
 
 
 def _status_ok(body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Series]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -75,11 +76,25 @@ def _open(path: Path, *, head_only: bool = False) -> bytes:
     return data
 
 
-def _file_sha256(path: Path) -> str:
+def _file_sha256(path: Path, seen: os.stat_result | None = None) -> str:
     """Hashed block by block (no copy of the file in Python memory): about 10 % less CPU than hashing a
-    memory map of it, each block being hashed while it is still in cache."""
+    memory map of it, each block being hashed while it is still in cache; and a file cut short while it is
+    hashed is an error here, not a SIGBUS. ``seen``: the file's status when polars read it: an InputError if
+    the file hashed (before or after hashing) is no longer that file."""
+
+    def same(now: os.stat_result) -> bool:
+        return seen is None or (now.st_size, now.st_mtime_ns, now.st_ino) == (
+            seen.st_size,
+            seen.st_mtime_ns,
+            seen.st_ino,
+        )
+
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        before = os.fstat(handle.fileno())
+        digest = hashlib.file_digest(handle, "sha256").hexdigest() if same(before) else None
+    if digest is None or not same(path.stat()):
+        raise InputError(f"{path.name}: the file changed while it was read; import it again.")
+    return digest
 
 
 def read_bytes(path: Path) -> tuple[bytes, str]:
@@ -166,12 +181,15 @@ def read_csv_cells(
     once per line. Not for a column of mostly distinct cells: interning 1M names costs half a second."""
     codec = encoding.lower().replace("_", "-")
     if codec in ("utf-8", "utf8", "utf-8-sig"):
-        # polars maps the file itself; the hashing thread reads it a second time, in parallel
+        # polars maps the file itself; the hashing thread reads it a second time once polars has read it
+        # (while polars reads, both cores are busy; the checks that follow leave gaps the hashing fills)
         head = _open(path, head_only=True)
-        digest = _HASHER.submit(_file_sha256, path)
+        seen: os.stat_result | None = path.stat()
+        digest: Future[str] | None = None
         utf8 = None
     else:
         data = _open(path)
+        seen = None
         digest = _HASHER.submit(lambda: hashlib.sha256(data).hexdigest())
         utf8 = _decode_to_utf8(data, encoding, path)
         head = (utf8 if utf8 is not None else data)[: 1 << 16]
@@ -199,6 +217,8 @@ def read_csv_cells(
             f"{path.name}: cannot be read as {encoding} text separated by {delimiter!r} ({first}); "
             "check that the file was saved in the expected format."
         ) from None
+    if digest is None:
+        digest = _HASHER.submit(_file_sha256, path, seen)
     return CsvCells(path, digest, frame, header_row)
 
 
@@ -260,9 +280,14 @@ def read_xlsx(
     sheet: str | None,
     header_row: int,
     typed: Callable[[tuple[str, ...]], dict[str, TypedKind]] | None = None,
+    expected_headers: tuple[str, ...] = (),
 ) -> RawTable:
     """Read a sheet twice if needed: all cells as text (to show bad values), and the columns that
-    ``typed(headers)`` names as numbers/dates (so a number cell is never rebuilt from its float text)."""
+    ``typed(headers)`` names as numbers/dates (so a number cell is never rebuilt from its float text).
+
+    Each read parses the whole sheet (seconds for a province's month), so the typed read starts at once, on a
+    thread, for the columns ``typed(expected_headers)`` names (the profile's headers); it is used only if
+    the sheet's headers name the same columns, else the typed read is done again for the real ones."""
     _, digest = read_bytes(path)
     try:
         reader = fastexcel.read_excel(path)
@@ -277,6 +302,8 @@ def read_xlsx(
             f"{path.name}: has no sheet {sheet!r} (sheets: {', '.join(reader.sheet_names)}); "
             "rename the sheet or use the right profile."
         )
+    guessed = _typed_guess(typed, expected_headers)
+    early = _XLSX_TYPED.submit(_typed_sheet, path, target, header_row, guessed) if guessed else None
     try:
         text = reader.load_sheet(target, header_row=header_row - 1, dtypes="string").to_polars()
     except fastexcel.FastExcelError as exc:
@@ -286,17 +313,60 @@ def read_xlsx(
     typed_cols: dict[str, str] = {}
     wanted = {h: kind for h, kind in (typed(headers) if typed else {}).items() if h in headers}
     if wanted:
-        numbers = reader.load_sheet(
-            target,
-            header_row=header_row - 1,
-            use_columns=list(wanted),
-            dtypes={h: ("date" if kind == "date" else "float") for h, kind in wanted.items()},
-        ).to_polars()
+        numbers = _early_result(early) if wanted == guessed else None
+        if numbers is None:
+            try:
+                numbers = _typed_sheet(path, target, header_row, wanted)
+            except fastexcel.FastExcelError as exc:
+                raise InputError(
+                    f"{path.name}: the sheet cannot be read from row {header_row} ({exc})."
+                ) from None
         if numbers.height != frame.height:
             raise InputError(f"{path.name}: the sheet's rows are inconsistent; save the workbook again.")
         typed_cols = {h: typed_column(h) for h in wanted}
         frame = frame.with_columns([numbers.get_column(h).alias(typed_cols[h]) for h in wanted])
+    elif early is not None:
+        _early_result(early)  # not needed: only waited for
     return RawTable(path, digest, clean(frame), headers, typed_cols)
+
+
+_XLSX_TYPED: Final = ThreadPoolExecutor(max_workers=1, thread_name_prefix="disburse-xlsx")
+
+
+def _typed_guess(
+    typed: Callable[[tuple[str, ...]], dict[str, TypedKind]] | None, expected_headers: tuple[str, ...]
+) -> dict[str, TypedKind]:
+    if typed is None or not expected_headers:
+        return {}
+    try:
+        return typed(expected_headers)
+    except InputError:  # the profile's own headers always resolve; a guess never decides anything
+        return {}
+
+
+def _early_result(early: Future[pl.DataFrame] | None) -> pl.DataFrame | None:
+    """The early typed read, or None when it failed (then it is read again, and its error reported)."""
+    if early is None:
+        return None
+    try:
+        return early.result()
+    except fastexcel.FastExcelError:
+        return None
+
+
+def _typed_sheet(
+    path: Path, target: str | int, header_row: int, wanted: dict[str, TypedKind]
+) -> pl.DataFrame:
+    return (
+        fastexcel.read_excel(path)
+        .load_sheet(
+            target,
+            header_row=header_row - 1,
+            use_columns=list(wanted),
+            dtypes={h: ("date" if kind == "date" else "float") for h, kind in wanted.items()},
+        )
+        .to_polars()
+    )
 
 
 def read_parquet(path: Path) -> RawTable:
