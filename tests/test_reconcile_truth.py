@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 from disburse.fixtures.generate import generate
 from disburse.fixtures.model import GeneratedMonth
 from disburse.reconcile import ReconcileResult, reconcile, sort_exceptions
-from disburse.reconcile.prior import settled_orders
+from disburse.reconcile.prior import needed_orders, settled_orders
 from disburse.reconcile.simulate import inputs_for
 from disburse.schema import EXCEPTION_SCHEMA, OUTCOME_SCHEMA, SUMMARY_SCHEMA, Code
 
@@ -114,6 +114,17 @@ def test_leaving_out_the_settled_prior_orders_changes_no_result(seed: int) -> No
         pruned = replace(
             full, prior_orders=full.prior_orders.filter(~pl.col("order_id").is_in(settled.implode()))
         )
+        # What the ledger computes (``needed_orders``, over prior orders a run never touched too: a null
+        # state) keeps exactly the prior orders ``settled_orders`` does not name.
+        untouched = states.with_columns(
+            pl.when(pl.col("state") != "OPEN").then(pl.col("state")).alias("state"),
+            pl.when(pl.col("state") != "OPEN")
+            .then(pl.col("unpaid_in_own_period"))
+            .alias("unpaid_in_own_period"),
+        )
+        for prior in (states, untouched):
+            needed = needed_orders(full.period, prior, full.payouts).get_column("order_id")
+            assert sorted(needed.to_list()) == sorted(pruned.prior_orders.get_column("order_id").to_list())
         got = reconcile(pruned)
         assert_frame_equal(got.exceptions, results[k].exceptions)
         assert_frame_equal(got.summary, results[k].summary)

@@ -18,7 +18,7 @@ from disburse.ledger.codec import CONTROL_TOTAL_TABLE
 from disburse.ledger.models import Batch, BatchReversal, Run
 from disburse.profile import ProvinceProfile
 from disburse.reconcile.model import ReconcileInput
-from disburse.reconcile.prior import settled_orders
+from disburse.reconcile.prior import needed_orders
 from disburse.schema import (
     CONTROL_TOTAL_SCHEMA,
     EVENT_SCHEMA,
@@ -63,20 +63,20 @@ def reconcile_input(
     payouts = segments.load(
         conn, "payouts", payout_batches, where=pl.col("period") == period, owner_column="batch_id"
     )
-    states = _run_states(conn, period)
     # Prior orders the core cannot need (settled, named by no line) are dropped segment by segment as they
     # are decoded: a national ledger holds millions of them, which would otherwise be read every month. The
-    # few needed are found first from the prior orders' ids alone, in one join: testing each segment against
-    # the millions of settled ids instead built that set once per segment (30 s at 5M orders).
+    # few needed are found first from the prior orders' ids and the runs' states alone: testing each segment
+    # against the millions of settled ids instead built that set once per segment (30 s at 5M orders).
     prior_ids = segments.load(
         conn, "orders", order_batches, columns=["order_id", "period"], where=pl.col("period") < period
-    ).select("order_id")
-    needed = prior_ids.join(
-        settled_orders(period, states, payouts).to_frame(), on="order_id", how="anti"
-    ).get_column("order_id")
+    )
+    states = prior_ids.join(_run_states(conn, period).drop("period"), on="order_id", how="left")
     del prior_ids
+    # (unique: the states of the orders kept, joined to their lines below)
+    needed = needed_orders(period, states, payouts).unique("order_id")
+    del states
     keep = (pl.col("period") == _period(period)) | (
-        (pl.col("period") < period) & pl.col("order_id").is_in(needed.implode())
+        (pl.col("period") < period) & pl.col("order_id").is_in(needed.get_column("order_id").implode())
     )
     all_orders = segments.load(conn, "orders", order_batches, where=keep, owner_column="batch_id")
     ct_table, _ = CONTROL_TOTAL_TABLE
@@ -91,7 +91,7 @@ def reconcile_input(
     )
 
     orders = all_orders.filter(pl.col("period") == period)
-    prior = _with_states(all_orders.filter(pl.col("period") < period), states)
+    prior = _with_states(all_orders.filter(pl.col("period") < period), needed)
     # Every order batch counts, even one whose prior orders were all left out: it holds lines of a period up
     # to this one, and status.py names the same batches.
     used = {*event_batches, *order_batches}
