@@ -220,6 +220,11 @@ def test_a_closed_month_and_quiet_reruns(officer: Path, month: Path) -> None:
     status = as_json("status", "--period", PERIOD)
     assert all(row["closed"] for row in status["provinces"])
     assert not any("disburse close" in step for step in status["next_steps"])
+    # A new run of the closed month is refused, and leaves no output behind: the CSV and workbook written
+    # while the run was being recorded are removed with it.
+    refused = invoke("reconcile", "--period", PERIOD, "--tolerance-vnd", "5", "--out", "after-close")
+    assert refused.exit_code == 2 and "is closed" in refused.output
+    assert sorted(p.name for p in (officer / "after-close").iterdir()) == []
 
     # importing the same bytes again is a no-op, even quietly, and even after the close
     again = invoke("-q", "import", "orders", str(month / "orders.csv"))

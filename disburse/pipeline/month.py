@@ -87,13 +87,20 @@ def reconcile_period(
     # Only the columns with_names reads: a national month has 5M orders and as many prior ones.
     name_columns = ["order_id", "full_name", "ward_code"]
     all_orders = pl.concat([inp.orders.select(name_columns), inp.prior_orders.select(name_columns)])
-    # The names are looked up (polars, seconds at national scale) while the run is recorded (mostly SQLite
-    # and the encoding of outcomes): both release the GIL, so on two cores they overlap.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="disburse-names") as pool:
-        naming = pool.submit(report_files.with_names, exceptions, all_orders, inp.payouts)
-        receipt = ledger.record_run(period, params, batch_ids, result, user=current_user())
-        named = naming.result()
-    run = RunInfo(period=period, run_id=receipt.run_id, generated_at=generated_at or datetime.now(UTC))
+    generated = generated_at or datetime.now(UTC)
+    sheets = _sheet_targets(out, exceptions, generated)
+    # While the run is recorded (mostly SQLite, which leaves the other core idle), the names are looked up
+    # and the exceptions' CSV and workbook, which need no run id, are written under their .partial names
+    # (seconds each at national scale); they are renamed only once the run is recorded.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="disburse-sheets") as pool:
+        early = pool.submit(_names_and_sheets, sheets, exceptions, all_orders, inp.payouts)
+        try:
+            receipt = ledger.record_run(period, params, batch_ids, result, user=current_user())
+        except BaseException:
+            _discard(early)
+            raise
+        named, prewritten = early.result()
+    run = RunInfo(period=period, run_id=receipt.run_id, generated_at=generated)
     targets = _report_targets(out, run, by_code, summary, exceptions, named)
     notes: tuple[str, ...] = ()
     if named.height > xlsx.MAX_DATA_ROWS:
@@ -101,7 +108,9 @@ def reconcile_period(
             f"exceptions.xlsx was not written: {named.height:,} exceptions are more than one Excel sheet "
             f"holds ({xlsx.MAX_DATA_ROWS:,}); exceptions.csv lists every one.",
         )
-    written = _write_targets(targets, lambda done, message: progress(job, done, 3 + len(targets), message))
+    written = _write_targets(
+        targets, lambda done, message: progress(job, done, 3 + len(targets), message), prewritten
+    )
     progress(job, 3 + len(targets), 3 + len(targets), "done")
     return ReconcileReport(period, receipt.run_id, receipt.created, out, written, summary, exceptions, notes)
 
@@ -136,16 +145,13 @@ def _report_targets(
     document = report_files.summary_document(
         period=period, run_id=run.run_id, summary=summary, exceptions=exceptions
     )
+    (csv, write_csv), (workbook, write_workbook) = _sheet_targets(out, exceptions, run.generated_at)
     targets: list[tuple[Path, Writer]] = [
-        (out / "exceptions.csv", lambda p: report_files.write_exceptions_csv(p, exceptions)),
+        (csv, lambda p: write_csv(p, named)),
         (out / "summary.json", lambda p: report_files.write_summary_json(p, document)),
     ]
     if named.height <= xlsx.MAX_DATA_ROWS:  # never a truncated workbook (reconcile_period says why)
-        xlsx_file = (
-            out / "exceptions.xlsx",
-            lambda p: xlsx.write_exceptions_xlsx(p, named, created=run.generated_at),
-        )
-        targets.append(xlsx_file)
+        targets.append((workbook, lambda p: write_workbook(p, named)))
     for row in summary.iter_rows(named=True):  # one PDF per province: five rows, not a hot path
         rows = named.filter(pl.col("province_code") == row["province_code"])
         if rows.is_empty():
@@ -158,7 +164,53 @@ def _report_targets(
     return targets
 
 
-def _write_targets(targets: list[tuple[Path, Writer]], progress: Callable[[int, str], None]) -> list[Path]:
+# An output that needs the exceptions (with their names) but not the run: written while the run is recorded.
+SheetWriter = Callable[[Path, pl.DataFrame], None]
+
+
+def _sheet_targets(out: Path, exceptions: pl.DataFrame, created: datetime) -> list[tuple[Path, SheetWriter]]:
+    """exceptions.csv (of ``exceptions``, whatever frame it is given) and exceptions.xlsx (of the named
+    exceptions it is given), in that order."""
+    from disburse.reports import xlsx
+
+    def write_csv(path: Path, named: pl.DataFrame) -> None:  # the exceptions as the run found them
+        report_files.write_exceptions_csv(path, exceptions)
+
+    def write_workbook(path: Path, named: pl.DataFrame) -> None:
+        xlsx.write_exceptions_xlsx(path, named, created=created)
+
+    return [(out / "exceptions.csv", write_csv), (out / "exceptions.xlsx", write_workbook)]
+
+
+def _names_and_sheets(
+    sheets: list[tuple[Path, SheetWriter]],
+    exceptions: pl.DataFrame,
+    orders: pl.DataFrame,
+    payouts: pl.DataFrame,
+) -> tuple[pl.DataFrame, set[Path]]:
+    """The exceptions with names, and the sheets written under their .partial names. A sheet that cannot be
+    written is left to ``_write_targets``, which reports the error as it does for every output."""
+    from disburse.reports import xlsx
+
+    named = report_files.with_names(exceptions, orders, payouts)
+    written: set[Path] = set()
+    for path, write in sheets:
+        if path.suffix == ".xlsx" and named.height > xlsx.MAX_DATA_ROWS:
+            continue
+        try:
+            write(_partial(path), named)
+        except OSError:
+            _partial(path).unlink(missing_ok=True)
+            continue
+        written.add(path)
+    return named, written
+
+
+def _write_targets(
+    targets: list[tuple[Path, Writer]],
+    progress: Callable[[int, str], None],
+    prewritten: set[Path] | None = None,
+) -> list[Path]:
     """Write every target (``write_target`` each); the paths written, in the targets' order.
 
     The province PDFs take most of the time (seconds each at a national month's scale) and are independent.
@@ -171,6 +223,9 @@ def _write_targets(targets: list[tuple[Path, Writer]], progress: Callable[[int, 
     """
     from disburse.reports.pdf_pool import PdfPool, ProvincePdf, pdf_workers
 
+    already = prewritten or set()
+    # A target written before (its .partial is there) is only renamed, with write_target's errors.
+    targets = [(target, _written_before if target in already else write) for target, write in targets]
     pooled = {index for index, (_, write) in enumerate(targets) if isinstance(write, ProvincePdf)}
 
     def size(index: int) -> int:
@@ -234,6 +289,20 @@ def _waiting_for(future: Future[None], write: Writer) -> Writer:
             write(path)
 
     return wait
+
+
+def _discard(early: Future[tuple[pl.DataFrame, set[Path]]]) -> None:
+    """The run was not recorded: remove the sheets written for it (the run's own error is the one raised)."""
+    try:
+        written = early.result()[1]
+    except Exception:  # the caller re-raises the recording's error, which says more
+        return
+    for path in written:
+        _partial(path).unlink(missing_ok=True)
+
+
+def _written_before(path: Path) -> None:
+    """The writer of a target already written under its .partial name (``_names_and_sheets``)."""
 
 
 def _partial(path: Path) -> Path:
