@@ -1,7 +1,8 @@
 """A beneficiary's history across months: orders, payout lines, exceptions (active batches, latest runs).
 
-Lines are segments without an index by beneficiary: the active batches' segments are decoded for the two
-column that finds the beneficiary, and only the batches holding them are decoded whole.
+Lines are segments without an index by beneficiary: the active batches' segments are decoded for the one
+column that finds the beneficiary, and only the batches holding them are decoded whole. Each segment is
+filtered as it is decoded, so a year of national months (over 100M lines) is never held at once.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _lines(conn: Connection, kind: str, schema: Schema, beneficiary_id: str) -> 
         .order_by(Batch.id)
     ).scalars()
     ids = [int(i) for i in active]
-    found = segments.load(conn, kind, ids, columns=["beneficiary_id"], owner_column="batch_id")
-    holding = found.filter(pl.col("beneficiary_id") == beneficiary_id)["batch_id"].unique().to_list()
-    whole = segments.load(conn, kind, holding, owner_column="batch_id")
-    return whole.filter(pl.col("beneficiary_id") == beneficiary_id)
+    theirs = pl.col("beneficiary_id") == beneficiary_id
+    found = segments.load(conn, kind, ids, columns=["beneficiary_id"], where=theirs, owner_column="batch_id")
+    holding = found["batch_id"].unique().to_list()
+    return segments.load(conn, kind, holding, where=theirs, owner_column="batch_id")
