@@ -52,6 +52,7 @@ def reconcile_input(
         .order_by(Batch.id)
     ).all()
     order_batches = [b.id for b in active if b.kind == "orders" and (b.first_period or "") <= period]
+    with_prior = [b.id for b in active if b.kind == "orders" and (b.first_period or "") < period]
     event_batches = [b.id for b in active if b.kind == "events"]
     payout_batches = [
         b.id
@@ -68,7 +69,7 @@ def reconcile_input(
     # few needed are found first from the prior orders' ids and the runs' states alone: testing each segment
     # against the millions of settled ids instead built that set once per segment (30 s at 5M orders).
     prior_ids = segments.load(
-        conn, "orders", order_batches, columns=["order_id", "period"], where=pl.col("period") < period
+        conn, "orders", with_prior, columns=["order_id", "period"], where=pl.col("period") < period
     )
     states = prior_ids.join(_run_states(conn, period).drop("period"), on="order_id", how="left")
     del prior_ids
