@@ -103,15 +103,28 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def timed(benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path) -> float:
-    """``ROUNDS`` calls of ``write(path)``; their median in seconds (NaN under --benchmark-disable)."""
-    benchmark.pedantic(write, args=(path,), rounds=ROUNDS, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
+def timed(
+    benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path, rounds: int = ROUNDS
+) -> float:
+    """``rounds`` calls of ``write(path)``; their median in seconds (NaN under --benchmark-disable)."""
+    benchmark.pedantic(write, args=(path,), rounds=rounds, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
     stats = benchmark.stats
     return float(stats.stats.median) if stats is not None else float("nan")
 
 
+# A ratio recorded once both benchmarks of a pair ran at the same rows: (its name, ours, the baseline).
+PDF_PAIR = ("province_pdf_to_canvas_ratio", "test_province_pdf", "test_baseline_canvas_pdf")
+XLSX_PAIR = ("spliced_to_cell_loop_ratio", "test_xlsx_spliced", "test_xlsx_baseline_cell_loop")
+
+
 def measure(
-    benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path, rows: int
+    benchmark: BenchmarkFixture,
+    write: Callable[[Path], None],
+    path: Path,
+    rows: int,
+    *,
+    rounds: int = ROUNDS,
+    pair: tuple[str, str, str] = PDF_PAIR,
 ) -> dict[str, Any]:
     """Time the calls and record how far the process's resident memory rose above where it started.
 
@@ -121,11 +134,11 @@ def measure(
     before_kb = _status_kb("VmRSS")
     resettable = _reset_peak_rss()
     cpu = time.process_time()
-    median = timed(benchmark, write, path)
+    median = timed(benchmark, write, path, rounds)
     # CPU seconds too: on a shared machine wall time varies with the neighbours' load, CPU time much less.
     info: dict[str, Any] = {
         "median_s": round(median, 3),
-        "cpu_s_per_round": round((time.process_time() - cpu) / ROUNDS, 2),
+        "cpu_s_per_round": round((time.process_time() - cpu) / rounds, 2),
         "bytes": path.stat().st_size,
     }
     if resettable:
@@ -134,9 +147,10 @@ def measure(
         info["pages"] = len(PdfReader(path).pages)
     name = benchmark.name.split("[")[0]
     MEDIANS[(name, rows)] = median
-    ours, canvas = MEDIANS.get(("test_province_pdf", rows)), MEDIANS.get(("test_baseline_canvas_pdf", rows))
-    if name in ("test_province_pdf", "test_baseline_canvas_pdf") and ours is not None and canvas is not None:
-        info["province_pdf_to_canvas_ratio"] = round(ours / canvas, 2)
+    ratio, ours_name, baseline_name = pair
+    ours, baseline = MEDIANS.get((ours_name, rows)), MEDIANS.get((baseline_name, rows))
+    if name in (ours_name, baseline_name) and ours is not None and baseline is not None:
+        info[ratio] = round(ours / baseline, 3)
     benchmark.extra_info.update(info)
     print(f"\n{benchmark.group} {benchmark.name}: {info}")  # shown with pytest -s
     return info
@@ -232,30 +246,9 @@ def xlsx_rows(request: pytest.FixtureRequest) -> pl.DataFrame:
 def measure_xlsx(
     benchmark: BenchmarkFixture, write: Callable[[Path], None], path: Path, rows: int
 ) -> dict[str, Any]:
-    """Like ``measure``, with ``XLSX_ROUNDS`` rounds and the spliced writer's ratio to the cell loop."""
+    """``measure`` with ``XLSX_ROUNDS`` rounds and the spliced writer's ratio to the cell loop."""
     benchmark.group = f"xlsx:{rows}"
-    before_kb = _status_kb("VmRSS")
-    resettable = _reset_peak_rss()
-    cpu = time.process_time()
-    benchmark.pedantic(write, args=(path,), rounds=XLSX_ROUNDS, iterations=1, warmup_rounds=0)  # type: ignore[no-untyped-call]
-    stats = benchmark.stats
-    median = float(stats.stats.median) if stats is not None else float("nan")
-    info: dict[str, Any] = {
-        "median_s": round(median, 3),
-        "cpu_s_per_round": round((time.process_time() - cpu) / XLSX_ROUNDS, 2),
-        "bytes": path.stat().st_size,
-    }
-    if resettable:
-        info["peak_rss_growth_mb"] = round(max(0, _status_kb("VmHWM") - before_kb) / 1024, 1)
-    name = benchmark.name.split("[")[0]
-    MEDIANS[(name, rows)] = median
-    pair = ("test_xlsx_spliced", "test_xlsx_baseline_cell_loop")
-    ours, loop = (MEDIANS.get((test, rows)) for test in pair)
-    if ours is not None and loop is not None and name in pair:
-        info["spliced_to_cell_loop_ratio"] = round(ours / loop, 3)
-    benchmark.extra_info.update(info)
-    print(f"\n{benchmark.group} {benchmark.name}: {info}")  # shown with pytest -s
-    return info
+    return measure(benchmark, write, path, rows, rounds=XLSX_ROUNDS, pair=XLSX_PAIR)
 
 
 def test_xlsx_spliced(benchmark: BenchmarkFixture, xlsx_rows: pl.DataFrame, tmp_path: Path) -> None:

@@ -423,8 +423,8 @@ def reconcile(
         )
     if not state.quiet:
         _print_reconcile(report)
-    for note in report.notes if state.quiet else ():  # a file not written is a warning: --quiet keeps it
-        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    for note in report.notes:  # a file not written is a warning: --quiet keeps it, on stderr
+        (err if state.quiet else out).print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if threshold is not None:
         found = pipeline.count_at_or_above(report.exceptions, threshold)
         if found:
@@ -468,8 +468,6 @@ def _print_reconcile(report: pipeline.ReconcileReport) -> None:
     out.print(f"written to {report.out}:", markup=False, highlight=False)
     for path in report.written:
         out.print(f"  {path.name}", markup=False, highlight=False)
-    for note in report.notes:
-        out.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
 # --- after the run: exceptions, periods, history, integrity -------------------------------------------------

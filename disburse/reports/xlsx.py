@@ -28,7 +28,9 @@ from typing import Final
 
 import polars as pl
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_range
+from xlsxwriter.worksheet import Worksheet
 
 from disburse.reports import sheetxml
 
@@ -52,25 +54,37 @@ def _widths(frame: pl.DataFrame) -> list[int]:
             for name, length in zip(frame.columns, row, strict=True)]
 
 
-def _skeleton(frame: pl.DataFrame, created: datetime | None) -> tuple[bytes, list[int | None]]:
-    """The workbook as xlsxwriter writes it with the header row alone, and each column's cell style (xf
-    index, None for the default), which the spliced data cells must carry as xlsxwriter's would."""
-    buffer = io.BytesIO()
+def open_workbook(target: str | io.BytesIO, created: datetime | None) -> xlsxwriter.Workbook:
+    """A workbook with the export's options (and creation time, for byte-identical files)."""
     workbook = xlsxwriter.Workbook(
-        buffer,
+        target,
         # Nothing goes through write() (which would make `=HYPERLINK(...)` a formula); the options say so
         # anyway. constant_memory: the header as inline strings, like the data rows, and no shared strings.
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
     )
     if created is not None:
         workbook.set_properties({"created": created.replace(tzinfo=None)})
+    return workbook
+
+
+def add_header(workbook: xlsxwriter.Workbook, frame: pl.DataFrame) -> tuple[Worksheet, Format]:
+    """The exceptions sheet with its column widths and styled header row; the amount columns' format."""
+    sheet = workbook.add_worksheet(SHEET)
+    header = workbook.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
+    amount = workbook.add_format({"num_format": AMOUNT_FORMAT})
+    for col, (name, width) in enumerate(zip(frame.columns, _widths(frame), strict=True)):
+        sheet.set_column(col, col, width, amount if name in AMOUNT_COLUMNS else None)
+        sheet.write_string(0, col, name, header)
+    return sheet, amount
+
+
+def _skeleton(frame: pl.DataFrame, created: datetime | None) -> tuple[bytes, list[int | None]]:
+    """The workbook as xlsxwriter writes it with the header row alone, and each column's cell style (xf
+    index, None for the default), which the spliced data cells must carry as xlsxwriter's would."""
+    buffer = io.BytesIO()
+    workbook = open_workbook(buffer, created)
     try:
-        sheet = workbook.add_worksheet(SHEET)
-        header = workbook.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
-        amount = workbook.add_format({"num_format": AMOUNT_FORMAT})
-        for col, (name, width) in enumerate(zip(frame.columns, _widths(frame), strict=True)):
-            sheet.set_column(col, col, width, amount if name in AMOUNT_COLUMNS else None)
-            sheet.write_string(0, col, name, header)
+        sheet, amount = add_header(workbook, frame)
         sheet.freeze_panes(1, 0)
         # The range the data rows will fill, though the skeleton holds only the header.
         sheet.autofilter(0, 0, max(frame.height, 1), max(frame.width - 1, 0))
