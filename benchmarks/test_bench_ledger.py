@@ -17,7 +17,6 @@ bulk path through COPY when ``DISBURSE_TEST_POSTGRES_URL`` is set. Run:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import uuid
@@ -27,6 +26,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from blake3 import blake3
 from pytest_benchmark.fixture import BenchmarkFixture
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -84,9 +84,9 @@ class Fresh:
         ledger.upgrade()
         with ledger.engine.begin() as conn:
             conn.exec_driver_sql(
-                "INSERT INTO batch (id, kind, sha256, sha256_epoch, content_digest, source_name, line_count, "
-                "imported_at, imported_by) VALUES (1, 'payouts', 'x', 0, 'x', 'bench', 0, "
-                "'2026-11-01 00:00:00', 'bench')"
+                "INSERT INTO batch (id, kind, file_digest, digest_algo, digest_epoch, content_digest, "
+                "source_name, line_count, imported_at, imported_by) "
+                "VALUES (1, 'payouts', 'x', 'blake3', 0, 'x', 'bench', 0, '2026-11-01 00:00:00', 'bench')"
             )
         return ledger
 
@@ -161,7 +161,7 @@ def test_ledger_bulk_path(benchmark: BenchmarkFixture, frame: pl.DataFrame, fres
 def test_ledger_import_batch(benchmark: BenchmarkFixture, frame: pl.DataFrame, fresh: Fresh) -> None:
     loaded = LoadedPayouts(
         Path("bench.csv"),
-        hashlib.sha256(b"bench").hexdigest(),
+        blake3(b"bench").hexdigest(),
         frame,
         empty(REJECT_SCHEMA),
         empty(CONTROL_TOTAL_SCHEMA),
@@ -197,8 +197,9 @@ def test_ledger_bulk_path_postgres(benchmark: BenchmarkFixture, frame: pl.DataFr
         ledger.upgrade()
         with ledger.engine.begin() as conn:
             conn.exec_driver_sql(
-                "INSERT INTO batch (id, kind, sha256, sha256_epoch, content_digest, source_name, line_count, "
-                "imported_at, imported_by) VALUES (1, 'payouts', 'x', 0, 'x', 'bench', 0, now(), 'bench')"
+                "INSERT INTO batch (id, kind, file_digest, digest_algo, digest_epoch, content_digest, "
+                "source_name, line_count, imported_at, imported_by) "
+                "VALUES (1, 'payouts', 'x', 'blake3', 0, 'x', 'bench', 0, now(), 'bench')"
             )
         return (ledger,), {}
 

@@ -138,7 +138,7 @@ def test_rejects_refuse_the_whole_file(ledger: Ledger) -> None:
     file = loaded(orders(P))
     bad = type(file)(
         file.source,
-        file.sha256,
+        file.file_digest,
         file.frame,
         pl.DataFrame(
             {"file": ["f"], "row": [2], "column": ["amount_vnd"], "value": ["x"], "reason": ["not a number"]}

@@ -93,7 +93,7 @@ def events(rows: Iterable[tuple[str, str, str, dt.date]]) -> pl.DataFrame:
 
 
 def loaded(frame: pl.DataFrame, name: str = "file.csv", *, salt: str = "") -> Loaded:
-    """A Loaded whose sha256 stands for the file's bytes: same frame + name + salt, same digest."""
+    """A Loaded whose digest stands for the file's bytes: same frame + name + salt, same digest."""
     digest = hashlib.sha256((name + salt + repr(frame.rows())).encode()).hexdigest()
     return Loaded(Path(name), digest, frame, empty(REJECT_SCHEMA))
 
@@ -118,7 +118,7 @@ def loaded_payouts(
             ],
             schema=CONTROL_TOTAL_SCHEMA,
         )
-    return LoadedPayouts(base.source, base.sha256, frame, base.rejects, totals)
+    return LoadedPayouts(base.source, base.file_digest, frame, base.rejects, totals)
 
 
 def outcome(

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from pathlib import Path
 
+import polars as pl
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect, text
+from blake3 import blake3
+from sqlalchemy import column, insert, inspect, table, text
 from test_ledger_factories import loaded, orders
 
 from disburse.errors import LedgerError
+from disburse.fixtures.dialects import write_orders
 from disburse.ledger import BatchReceipt, Ledger, audit, bulk, segments
 from disburse.ledger.digest import content_digest
 from disburse.ledger.engine import write_transaction
 from disburse.ledger.migrate import alembic_config, current_revision, head_revision
-from disburse.ledger.models import Base, Batch
+from disburse.ledger.models import Base
+from disburse.loaders.orders import load_orders
+from disburse.loaders.parse import ward_codes
 from disburse.schema import ORDER_SCHEMA, conform
 
 P = "2026-10"
@@ -140,6 +146,19 @@ def test_two_processes_recording_the_same_run_make_one_run(ledger: Ledger, datab
     assert ledger.verify() == []
 
 
+# The batch table as revisions 0001 and 0002 left it (the models are at the latest revision).
+_BATCH_BEFORE_0003 = table(
+    "batch",
+    *[
+        column(name)
+        for name in (
+            "id", "kind", "sha256", "sha256_epoch", "content_digest", "province_code", "period",
+            "first_period", "last_period", "source_name", "line_count", "imported_at", "imported_by",
+        )
+    ],
+)  # fmt: skip
+
+
 def test_migration_0002_moves_row_lines_into_segments_and_old_digests_still_verify(database_url: str) -> None:
     """A ledger written at revision 0001 (one row per line): after the upgrade its lines come back equal
     from segments, the row tables are gone, and verify() accepts the digest recorded at import."""
@@ -152,7 +171,7 @@ def test_migration_0002_moves_row_lines_into_segments_and_old_digests_still_veri
     digest = content_digest(frame, ORDER_SCHEMA)
     with write_transaction(ledger.engine) as conn:
         conn.execute(
-            insert(Batch).values(
+            insert(_BATCH_BEFORE_0003).values(
                 id=1, kind="orders", sha256="f" * 64, sha256_epoch=0, content_digest=digest,
                 province_code="79", period=P, first_period=P, last_period=P, source_name="old.csv",
                 line_count=frame.height, imported_at=audit.now_utc(), imported_by="t",
@@ -170,4 +189,60 @@ def test_migration_0002_moves_row_lines_into_segments_and_old_digests_still_veri
     inp, ids = ledger.reconcile_input(P, {})
     assert ids == [1]
     assert inp.orders.equals(frame)
+    ledger.close()
+
+
+@pytest.mark.tampers_ledger
+def test_migration_0003_keeps_sha256_batches_found_and_verified_and_new_ones_are_blake3(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A file imported when files were identified by sha256 (revision 0002): after the upgrade the ledger
+    still verifies, the same file imported again is recognised by its sha256 (nothing changes), and a new
+    file's batch is identified by BLAKE3, in the batch row and in the audit log."""
+    old_file, new_file = tmp_path / "orders-09.csv", tmp_path / "orders-10.csv"
+    ward = ward_codes()[0]
+    for period, path in (("2026-09", old_file), (P, new_file)):
+        write_orders(conform(orders(period, n=4), ORDER_SCHEMA).with_columns(ward_code=pl.lit(ward)), path)
+    old = load_orders(old_file)
+    ledger = Ledger.connect(database_url)
+    config = alembic_config(ledger.engine)
+    with write_transaction(ledger.engine) as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    stored = segments.encode("orders", old.frame)
+    digest = segments.chain_digest(s.sha256 for s in stored)
+    sha256 = hashlib.sha256(old_file.read_bytes()).hexdigest()
+    with write_transaction(ledger.engine) as conn:  # what import_batch wrote at revision 0002
+        old_id = conn.execute(  # no id given: PostgreSQL's sequence must count this batch
+            insert(_BATCH_BEFORE_0003).values(
+                kind="orders", sha256=sha256, sha256_epoch=0, content_digest=digest,
+                province_code=None, period=None, first_period="2026-09", last_period="2026-09",
+                source_name=old_file.name, line_count=old.frame.height, imported_at=audit.now_utc(),
+                imported_by="t",
+            ).returning(column("id"))
+        ).scalar_one()  # fmt: skip
+        segments.store(conn, "orders", old_id, stored)
+        lines = old.frame.height
+        detail = {"kind": "orders", "sha256": sha256, "content_digest": digest, "line_count": lines}
+        audit.append(conn, actor="t", action="import_batch", subject=f"batch:{old_id}", detail=detail)
+
+    ledger.upgrade()
+    assert ledger.verify() == []
+    again = ledger.import_batch("orders", load_orders(old_file), province_code=None, period=None, user="t")
+    assert (again.created, again.batch_id) == (False, old_id)
+    fresh = load_orders(new_file)
+    receipt = ledger.import_batch("orders", fresh, province_code=None, period=None, user="t")
+    assert receipt.created
+    listed = ledger.batches().select("batch_id", "file_digest", "digest_algo").rows()
+    assert listed == [
+        (old_id, sha256, "sha256"),
+        (receipt.batch_id, blake3(new_file.read_bytes()).hexdigest(), "blake3"),
+    ]
+    with ledger.engine.connect() as conn:
+        recorded = dict(audit.events(conn, "import_batch"))[f"batch:{receipt.batch_id}"]
+    assert recorded["blake3"] == listed[1][1] and "sha256" not in recorded
+    assert ledger.verify() == []
+    with write_transaction(ledger.engine) as conn:  # the digest rewritten: the audit log tells
+        conn.execute(text("UPDATE batch SET file_digest = :d WHERE id = :id"), {"d": "0" * 64, "id": old_id})
+    assert ledger.verify() == [f"batch {old_id}: its recorded digests differ from the audit log's"]
     ledger.close()

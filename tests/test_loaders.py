@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 import xlsxwriter
+from blake3 import blake3
 from polars.testing import assert_frame_equal
 
 from disburse.errors import InputError
@@ -115,7 +116,9 @@ def test_round_trip_every_dialect(tmp_path: Path, dialect: str) -> None:
     assert loaded.rejects.schema == pl.Schema(REJECT_SCHEMA)
     assert_frame_equal(loaded.frame, expected_after_load(frame, profile))
     assert loaded.frame.schema == pl.Schema(PAYOUT_SCHEMA)
-    assert loaded.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert loaded.file_digest == blake3(path.read_bytes()).hexdigest()
+    assert loaded.digest_algo == "blake3"
+    assert loaded.sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -435,6 +438,13 @@ def _cell(column: str, row: int, value: object) -> Callable[[pl.DataFrame], pl.D
     return change
 
 
+def _tiled(frame: pl.DataFrame) -> pl.DataFrame:
+    """The six lines ten times over under new payout ids: more lines than (status, amount, dated)
+    combinations, so ``_status_ok`` looks each line's combination up in a table of them all."""
+    copies = [frame.with_columns(pl.col("payout_id") + f"-{k}") for k in range(10)]
+    return pl.concat(copies).sort("payout_id")
+
+
 # variant -> (change to the canonical lines, whether the fast path takes the file)
 FAST_VARIANTS: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], bool]] = {
     "as-written": (lambda frame: frame, True),
@@ -459,6 +469,10 @@ FAST_VARIANTS: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], bool]] = 
     # a dictionary cell the full path rejects (no value in its column's table of distinct cells)
     "negative-amount": (_cell("amount_paid_vnd", 2, -500_000), False),
     "bad-receiver-id": (_cell("receiver_national_id", 1, "079-98"), False),
+    # a status at odds with its amount, found by looking each line up in the table of every combination
+    "many-lines": (_tiled, True),
+    "many-lines-paid-zero": (lambda frame: _cell("amount_paid_vnd", 7, 0)(_tiled(frame)), False),
+    "many-lines-unpaid-amount": (lambda frame: _cell("amount_paid_vnd", 40, 500_000)(_tiled(frame)), False),
     # names that repeat: composed and tested once per distinct name (``clean._repeats``)
     "names-repeat": (_same_names, True),
     "names-repeat-nfd": (lambda frame: _nfd(_same_names(frame)), True),
@@ -498,7 +512,7 @@ def test_fast_path_gives_what_the_full_path_gives(
     assert_frame_equal(loaded.frame, full.frame)
     assert_frame_equal(loaded.rejects, full.rejects)
     assert_frame_equal(loaded.control_totals, full.control_totals)
-    assert loaded.sha256 == full.sha256
+    assert loaded.file_digest == full.file_digest
 
 
 def test_header_is_read_from_a_head_cut_inside_a_letter() -> None:
@@ -515,7 +529,7 @@ def test_a_file_changed_after_polars_read_it_is_not_given_the_new_digest(tmp_pat
     path = tmp_path / "payouts.csv"
     path.write_bytes(b"a;b\n1;2\n")
     seen = path.stat()
-    assert read._file_sha256(path, seen) == hashlib.sha256(b"a;b\n1;2\n").hexdigest()
+    assert read._file_digest(path, seen) == blake3(b"a;b\n1;2\n").hexdigest()
     path.write_bytes(b"a;b\n1;2\n3;4\n")
     with pytest.raises(InputError, match="changed while it was read"):
-        read._file_sha256(path, seen)
+        read._file_digest(path, seen)

@@ -248,7 +248,7 @@ def test_fast_path_gives_what_the_full_path_gives(
     full = load_orders(path)
     assert_frame_equal(loaded.frame, full.frame)
     assert_frame_equal(loaded.rejects, full.rejects)
-    assert loaded.sha256 == full.sha256
+    assert loaded.file_digest == full.file_digest
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@
 - bulk.py        row tables (run exceptions, summaries, control totals) in (executemany / COPY) and out
 - codec.py       each kind's schema, text limits, required columns; canonical frame <-> row columns
 - digest.py      the content digest of batches imported before migration 0002 (recomputed by verify)
-- batches.py     import (idempotent by sha256), supersede / reverse by new rows, listing
+- batches.py     import (idempotent by the file's digest), supersede / reverse by new rows, listing
 - inputs.py      ``reconcile_input``: a period's orders, prior orders with their state, events, payouts
 - runs.py        ``record_run`` (idempotent by period + params + batch ids), ``run_results``
 - journal.py     double-entry postings of each run's summary, balances, cash close

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Connection, Row, Select, func, insert, select
+from sqlalchemy import Connection, Row, Select, func, insert, or_, select
 
 from disburse.errors import InputError, LedgerError
 from disburse.ledger import audit, bulk, crashpoints, periods, segments
@@ -80,9 +80,16 @@ def _batch_rows() -> Select[Any]:
     return select(*Batch.__table__.columns)
 
 
-def find_active(conn: Connection, sha256: str) -> BatchRow | None:
+def find_active(conn: Connection, loaded: Loaded) -> BatchRow | None:
+    """The active batch of the same file: by its digest, and, in a ledger holding batches imported before
+    migration 0003 (identified by sha256), by its sha256 too, computed only then."""
+    digests = [(loaded.digest_algo, loaded.file_digest)]
+    legacy = select(Batch.id).where(Batch.digest_algo == "sha256").limit(1)
+    if loaded.digest_algo != "sha256" and conn.execute(legacy).first() is not None:
+        digests.append(("sha256", loaded.sha256()))
+    same_file = or_(*[(Batch.digest_algo == algo) & (Batch.file_digest == hex_) for algo, hex_ in digests])
     return conn.execute(
-        _batch_rows().where(Batch.sha256 == sha256, Batch.id.not_in(select(BatchReversal.batch_id)))
+        _batch_rows().where(same_file, Batch.id.not_in(select(BatchReversal.batch_id)))
     ).one_or_none()
 
 
@@ -106,7 +113,7 @@ def import_batch(
 ) -> BatchReceipt:
     """Inside the caller's write transaction: the whole batch lands, or nothing does."""
     frame = _canonical(kind, loaded)
-    existing = find_active(conn, loaded.sha256)
+    existing = find_active(conn, loaded)
     if existing is not None:
         return BatchReceipt(
             batch_id=existing.id,
@@ -129,7 +136,7 @@ def import_batch(
     epoch = conn.execute(
         select(func.count())
         .select_from(Batch)
-        .where(Batch.sha256 == loaded.sha256, Batch.id.in_(select(BatchReversal.batch_id)))
+        .where(Batch.file_digest == loaded.file_digest, Batch.id.in_(select(BatchReversal.batch_id)))
     ).scalar_one()
     line_periods = sorted({p for _, p in line_pairs})
     stored = segments.encode(kind, frame)
@@ -138,8 +145,9 @@ def import_batch(
         insert(Batch)
         .values(
             kind=kind,
-            sha256=loaded.sha256,
-            sha256_epoch=epoch,
+            file_digest=loaded.file_digest,
+            digest_algo=loaded.digest_algo,
+            digest_epoch=epoch,
             content_digest=digest,
             province_code=province_code,
             period=period,
@@ -173,7 +181,7 @@ def import_batch(
         detail={
             "kind": kind,
             "source_name": loaded.source.name,
-            "sha256": loaded.sha256,
+            loaded.digest_algo: loaded.file_digest,  # "blake3" (or "sha256" before migration 0003)
             "content_digest": digest,
             "line_count": frame.height,
             "control_totals": totals,
@@ -299,7 +307,8 @@ def list_batches(conn: Connection, period: str | None) -> pl.DataFrame:
             Batch.first_period,
             Batch.last_period,
             Batch.source_name,
-            Batch.sha256,
+            Batch.file_digest,
+            Batch.digest_algo,
             Batch.line_count,
             Batch.imported_at,
             Batch.imported_by,
@@ -324,7 +333,8 @@ def list_batches(conn: Connection, period: str | None) -> pl.DataFrame:
         "first_period": pl.String(),
         "last_period": pl.String(),
         "source_name": pl.String(),
-        "sha256": pl.String(),
+        "file_digest": pl.String(),
+        "digest_algo": pl.String(),
         "line_count": pl.Int64(),
         "imported_at": pl.Datetime("us"),
         "imported_by": pl.String(),

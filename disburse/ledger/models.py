@@ -50,19 +50,23 @@ class Base(DeclarativeBase):
 
 
 class Batch(Base):
-    """One imported file. Its identity is the file's sha256; ``content_digest`` hashes the canonical lines."""
+    """One imported file. Its identity is the digest of the file's bytes (``file_digest``, by ``digest_algo``:
+    blake3, or sha256 for a batch imported before migration 0003); ``content_digest`` hashes the canonical
+    lines."""
 
     __tablename__ = "batch"
     __table_args__ = (
         # Two processes importing the same bytes race on this constraint: the loser gets the winner's batch.
-        # ``sha256_epoch`` counts earlier reversed batches of the same bytes: a reversed file can come back.
-        UniqueConstraint("sha256", "sha256_epoch", name="uq_batch_sha256_epoch"),
+        # ``digest_epoch`` counts earlier reversed batches of the same bytes: a reversed file can come back.
+        # The name is from before migration 0003 renamed the columns: SQLite cannot rename a constraint.
+        UniqueConstraint("file_digest", "digest_epoch", name="uq_batch_sha256_epoch"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))  # orders | events | payouts
-    sha256: Mapped[str] = mapped_column(String(64))
-    sha256_epoch: Mapped[int] = mapped_column(Integer)
+    file_digest: Mapped[str] = mapped_column(String(64))
+    digest_algo: Mapped[str] = mapped_column(String(8))  # blake3 | sha256
+    digest_epoch: Mapped[int] = mapped_column(Integer)
     content_digest: Mapped[str] = mapped_column(String(64))
     province_code: Mapped[str | None] = mapped_column(String(8))
     period: Mapped[str | None] = mapped_column(String(7))

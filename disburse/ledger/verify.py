@@ -73,9 +73,11 @@ def _batch_digests(conn: Connection) -> list[str]:
     # still shows, since the chain itself is verified.
     audited = {subject: detail for subject, detail in audit.events(conn, "import_batch")}
     batches = conn.execute(
-        select(Batch.id, Batch.kind, Batch.content_digest, Batch.line_count, Batch.sha256).order_by(Batch.id)
+        select(
+            Batch.id, Batch.kind, Batch.content_digest, Batch.line_count, Batch.file_digest, Batch.digest_algo
+        ).order_by(Batch.id)
     ).all()
-    for batch_id, kind, stored_digest, line_count, sha256 in batches:
+    for batch_id, kind, stored_digest, line_count, file_digest, algo in batches:
         schema = LINE_SCHEMAS[kind]
         frame, digest, found = _stored(conn, kind, int(batch_id), schema, f"batch {batch_id}")
         problems += found
@@ -87,7 +89,7 @@ def _batch_digests(conn: Connection) -> list[str]:
         record = audited.get(f"batch:{batch_id}")
         if record is None:
             problems.append(f"batch {batch_id}: no import of it is recorded in the audit log")
-        elif record.get("content_digest") != stored_digest or record.get("sha256") != sha256:
+        elif record.get("content_digest") != stored_digest or record.get(algo) != file_digest:
             problems.append(f"batch {batch_id}: its recorded digests differ from the audit log's")
     return problems
 

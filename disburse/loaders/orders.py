@@ -308,7 +308,7 @@ def _load(
         checks.append(Check(headers["order_id"], pl.col(headers["order_id"]), pl.col("__dup")))
     good, rejects = split(parsed, checks, path.name)
     frame = conform(good.select([pl.col(f"__f:{f}").alias(f) for f in schema]), schema)
-    return Loaded(source=path, sha256=raw.sha256, frame=frame, rejects=rejects)
+    return Loaded(source=path, file_digest=raw.file_digest, frame=frame, rejects=rejects)
 
 
 def load_orders(path: Path) -> Loaded:
@@ -426,7 +426,7 @@ def _load_tidy(cells: CsvCells) -> Loaded | None:
     # misaligned chunks on every later select, and slices cost nothing where a rechunk copies
     chunks = out.get_column("order_id").chunk_lengths()
     out = out.with_columns(chunked_like(s, chunks) for s in out.get_columns() if s.chunk_lengths() != chunks)
-    return Loaded(source=cells.path, sha256=cells.sha256, frame=out, rejects=empty(REJECT_SCHEMA))
+    return Loaded(source=cells.path, file_digest=cells.file_digest, frame=out, rejects=empty(REJECT_SCHEMA))
 
 
 def _distinct_cells(header: str, dtype: pl.DataType) -> pl.DataFrame:

@@ -337,7 +337,11 @@ def _load_lines(
     if fast is not None:
         totals, footer_rejects = _control_totals(footer, fast, headers, parsers, profile, period, path.name)
         return LoadedPayouts(
-            source=path, sha256=raw.sha256, frame=fast, rejects=footer_rejects, control_totals=totals
+            source=path,
+            file_digest=raw.file_digest,
+            frame=fast,
+            rejects=footer_rejects,
+            control_totals=totals,
         )
     parsed = body.with_columns(values)
     checks = [
@@ -369,7 +373,9 @@ def _load_lines(
     totals, footer_rejects = _control_totals(footer, frame, headers, parsers, profile, period, path.name)
     if footer_rejects.height:
         rejects = pl.concat([rejects, footer_rejects]).sort("row", maintain_order=True)
-    return LoadedPayouts(source=path, sha256=raw.sha256, frame=frame, rejects=rejects, control_totals=totals)
+    return LoadedPayouts(
+        source=path, file_digest=raw.file_digest, frame=frame, rejects=rejects, control_totals=totals
+    )
 
 
 # --- CSV files without a problem, fast ---
@@ -457,7 +463,11 @@ def _load_tidy(cells: CsvCells, profile: ProvinceProfile, period: str) -> Loaded
     if footer_rejects.height:
         return None
     return LoadedPayouts(
-        source=cells.path, sha256=cells.sha256, frame=out, rejects=footer_rejects, control_totals=totals
+        source=cells.path,
+        file_digest=cells.file_digest,
+        frame=out,
+        rejects=footer_rejects,
+        control_totals=totals,
     )
 
 
@@ -547,29 +557,23 @@ def _tidy_frame(
     period: str,
 ) -> pl.DataFrame:
     """PAYOUT_SCHEMA's columns (as ``_canonical`` gives them) from the lines: text cells as read, dictionary
-    codes turned into their values. Chunked like the text columns: polars realigns misaligned chunks on
-    every select."""
-    gathered = body.select(
-        [
-            pl.lit(t.cast(PAYOUT_SCHEMA[f], strict=True)).gather(pl.col(headers[f]).to_physical()).alias(f)
-            for f, t in tables.items()
-        ]
-    )
-    chunks = body.get_column(headers["payout_id"]).chunk_lengths()
-    n = body.height
-    columns: list[pl.Series] = []
-    for f, dtype in PAYOUT_SCHEMA.items():
+    codes turned into their values. One lazy select (polars gathers the columns in parallel: half the time
+    of gathering them in an eager select and building the rest one by one), then every column chunked like
+    the text columns: polars realigns misaligned chunks on every select."""
+
+    def column(f: str, dtype: pl.DataType) -> pl.Expr:
         if f in tables:
-            column = gathered.get_column(f)
-        elif f in headers:
-            column = body.get_column(headers[f]).cast(dtype, strict=True)
-        else:
-            value = profile.province_code if f == "province_code" else period if f == "period" else None
-            column = pl.repeat(value, n, dtype=dtype, eager=True)
-        columns.append(
-            chunked_like(column, chunks).alias(f) if column.n_chunks() != len(chunks) else column.alias(f)
-        )
-    return pl.DataFrame(columns)
+            return pl.lit(tables[f].cast(dtype, strict=True)).gather(pl.col(headers[f]).to_physical())
+        if f in headers:
+            return pl.col(headers[f]).cast(dtype, strict=True)
+        value = profile.province_code if f == "province_code" else period if f == "period" else None
+        return pl.lit(value, dtype=dtype)
+
+    out = body.lazy().select([column(f, dtype).alias(f) for f, dtype in PAYOUT_SCHEMA.items()]).collect()
+    chunks = body.get_column(headers["payout_id"]).chunk_lengths()
+    return pl.DataFrame(
+        [c if c.chunk_lengths() == chunks else chunked_like(c.rechunk(), chunks) for c in out.get_columns()]
+    )
 
 
 def _untidy(cell: pl.Expr) -> pl.Expr:
@@ -597,10 +601,11 @@ def _tidy(body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Seri
             if t.null_count()
         },
     }
-    # Post offices number their lines in order: sorted ids repeat only next to each other.
-    ordered = body.get_column(headers["payout_id"]).is_sorted()
-    if ordered:
-        tests["repeat"] = (col["payout_id"] == col["payout_id"].shift(1)).any()
+    # Post offices number their lines in order: sorted ids repeat only next to each other. Both asked in the
+    # parallel pass (``Series.is_sorted`` is one thread's work).
+    pid = col["payout_id"]
+    tests["repeat"] = (pid == pid.shift(1)).any()
+    tests["sorted"] = (pid >= pid.shift(1)).all()
     if "order_ref" in headers:  # also spaces around "|" (``_parser``)
         tests["order_ref"] = col["order_ref"].str.contains(rf"^$|^ | $|\s\||\|\s|{NFC_SUSPECTS}").any()
     if "national_id" in headers:
@@ -611,6 +616,9 @@ def _tidy(body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Seri
         digits = nid.cast(pl.UInt64, strict=False).is_not_null() & (nid >= "0")
         tests["national_id"] = ~(((size == 9) | (size == 12)) & digits).all()
     found = body.lazy().select(**tests).collect(engine="streaming").row(0, named=True)
+    ordered = found.pop("sorted")
+    if not ordered:
+        found.pop("repeat")
     if any(v for k, v in found.items() if not k.startswith("ascii:")):
         return False
     if any(found[f"ascii:{f}"] and parse.any_row(body, col[f].str.contains(NFC_SUSPECTS)) for f in ids):
@@ -619,18 +627,28 @@ def _tidy(body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Seri
 
 
 def _status_ok(body: pl.DataFrame, headers: dict[str, str], tables: dict[str, pl.Series]) -> bool:
-    """``_status_checks`` find no line at fault, asked of each distinct (status, amount, date missing)
-    combination of the lines' codes rather than of each line."""
+    """``_status_checks`` find no line at fault, asked of (status, amount, date missing) combinations of the
+    lines' codes rather than of each line: of every possible combination when there are fewer than lines
+    (then each line only looks its combination up, cheaper than finding the distinct ones), else of the
+    distinct combinations of the lines."""
     status, amount = (pl.col(headers[f]).to_physical() for f in ("status", "amount_paid_vnd"))
     undated = pl.col(headers["paid_on"]).is_null() if "paid_on" in headers else pl.lit(False)
     n_amounts = tables["amount_paid_vnd"].len()
-    wide = pl.UInt32 if 2 * tables["status"].len() * n_amounts < 2**32 else pl.UInt64  # narrow hashes faster
+    n_combos = 2 * tables["status"].len() * n_amounts
+    wide = pl.UInt32 if n_combos < 2**32 else pl.UInt64  # narrow hashes faster
     key = (status.cast(wide) * n_amounts + amount.cast(wide)) * 2 + undated.cast(wide)
+    every = n_combos <= body.height
+    keys = (
+        pl.int_range(0, n_combos, dtype=wide, eager=True) if every else body.select(key.unique()).to_series()
+    )
     k = pl.col("k")
-    combos = body.select(key.unique().alias("k")).select(
+    combos = pl.DataFrame({"k": keys}).select(
         pl.lit(tables["status"]).gather(k // 2 // n_amounts).alias(_field("status")),
         pl.lit(tables["amount_paid_vnd"]).gather(k // 2 % n_amounts).alias(_field("amount_paid_vnd")),
         pl.when(k % 2 == 0).then(pl.lit(True)).alias(_field("paid_on")),  # null: the line has no date
     )
     flags = [c.flag for c in _status_checks({**headers, "paid_on": _field("paid_on")}) if c.flag is not None]
-    return not combos.select(pl.any_horizontal(flags).fill_null(False).any()).item()
+    faulty = combos.select(pl.any_horizontal(flags).fill_null(False)).to_series()
+    if not every or not faulty.any():
+        return not faulty.any()
+    return not body.select(pl.lit(faulty).gather(key).any()).item()
