@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import sqlite3
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +22,7 @@ from disburse.errors import LedgerError
 from disburse.fixtures.dialects import write_orders
 from disburse.ledger import BatchReceipt, Ledger, audit, bulk, segments
 from disburse.ledger.digest import content_digest
-from disburse.ledger.engine import write_transaction
+from disburse.ledger.engine import make_engine, write_transaction
 from disburse.ledger.migrate import alembic_config, current_revision, head_revision
 from disburse.ledger.models import Base
 from disburse.loaders.orders import load_orders
@@ -82,6 +84,25 @@ def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(sqlite_url: 
             assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() >= 5_000
+
+
+def test_a_ledger_being_switched_to_wal_by_another_process_is_waited_for(tmp_path: Path) -> None:
+    """SQLite answers "database is locked" at once, busy timeout or not, to a connection that asks for WAL
+    while another holds a write lock on a ledger not yet in WAL (two ``init``s of a new ledger at once):
+    opening the ledger waits for the lock instead of failing."""
+    path = tmp_path / "ledger.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        with make_engine(f"sqlite:///{path}").connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    finally:
+        release.join()
+        other.close()
 
 
 def _import_in_child(url: str, start: object) -> BatchReceipt:

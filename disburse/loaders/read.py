@@ -82,9 +82,10 @@ def _file_digest(path: Path, seen: os.stat_result | None = None) -> str:
     gives up the GIL once. Hashed block by block, the thread gives the GIL back and takes it again for each
     block, and while the main thread runs Python each taking waits up to the switch interval (5 ms): sha256
     of a 127 MB file by 256 KiB blocks took 5 s beside a thread looping in Python, against 0.09 s alone
-    (BLAKE3 of a map of it: 27 ms and 22 ms). Polars maps the file it reads in the same way. ``seen``: the
-    file's status when polars read it: an InputError if the file hashed (before or after hashing) is no
-    longer that file."""
+    (BLAKE3 of a map of it: 27 ms and 22 ms). Polars maps the file it reads in the same way, so a file cut
+    short by another program while it is read or hashed ends the process (SIGBUS) in either: before the
+    import's transaction begins, so nothing is half-imported. ``seen``: the file's status when polars read
+    it: an InputError if the file hashed (before or after hashing) is no longer that file."""
 
     def same(now: os.stat_result) -> bool:
         return seen is None or (now.st_size, now.st_mtime_ns, now.st_ino) == (
@@ -93,10 +94,17 @@ def _file_digest(path: Path, seen: os.stat_result | None = None) -> str:
             seen.st_ino,
         )
 
-    digest = blake3.blake3().update_mmap(path).hexdigest() if same(path.stat()) else None
+    digest = _mapped_digest(path) if same(path.stat()) else None
     if digest is None or not same(path.stat()):
         raise InputError(f"{path.name}: the file changed while it was read; import it again.")
     return digest
+
+
+def _mapped_digest(path: Path) -> str:
+    try:
+        return blake3.blake3().update_mmap(path).hexdigest()
+    except OSError:  # a file that cannot be mapped (some network or special file systems): read it whole
+        return bytes_digest(_open(path))
 
 
 def bytes_digest(data: bytes) -> str:
