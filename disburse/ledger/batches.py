@@ -85,7 +85,7 @@ def find_active(conn: Connection, loaded: Loaded) -> BatchRow | None:
     migration 0003 (identified by sha256), by its sha256 too, computed only then."""
     digests = [(loaded.digest_algo, loaded.file_digest)]
     legacy = select(Batch.id).where(Batch.digest_algo == "sha256").limit(1)
-    if loaded.digest_algo != "sha256" and conn.execute(legacy).first() is not None:
+    if conn.execute(legacy).first() is not None:
         digests.append(("sha256", loaded.sha256()))
     same_file = or_(*[(Batch.digest_algo == algo) & (Batch.file_digest == hex_) for algo, hex_ in digests])
     return conn.execute(
